@@ -1,0 +1,1 @@
+"""Offline tools: train the BiLSTM, convert it to a TFLite bundle, publish and evaluate it."""

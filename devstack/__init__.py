@@ -1,0 +1,1 @@
+"""The local stack: emulators and processes that stand in for Google Cloud on one machine."""

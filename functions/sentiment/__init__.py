@@ -1,0 +1,1 @@
+"""Sentiment scoring of tweets: tokenizer, model bundle, runtime and telemetry."""

@@ -1,0 +1,142 @@
+"""The runtime half of the model: a verified bundle scored by the LiteRT interpreter.
+
+Each tweet runs at its exact token length (the TFLite graph takes ``[1, n]`` ids and the model was
+trained with masking), so a tweet's score never depends on the other tweets of a request.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import bundle as bundles
+from .errors import BundleError
+from .text import Vocabulary
+
+log = logging.getLogger(__name__)
+
+POSITIVE, NEGATIVE = "positive", "negative"
+
+
+def interpreter_class():
+    """LiteRT when installed, else the legacy tflite-runtime (same API). Imported on first use."""
+    try:
+        from ai_edge_litert.interpreter import Interpreter
+    except ImportError:
+        try:
+            from tflite_runtime.interpreter import Interpreter
+        except ImportError:
+            raise BundleError(
+                "no TFLite runtime: install ai-edge-litert (or tflite-runtime)"
+            ) from None
+    return Interpreter
+
+
+class EmptyText(ValueError):
+    """The text has no token the model can read (empty, blank or punctuation only)."""
+
+    def __init__(self, index: int | None = None):
+        self.index = index
+        where = f"text {index}" if index is not None else "text"
+        super().__init__(f"{where} has no words, emoji or emoticons to score")
+
+
+@dataclass(frozen=True)
+class Prediction:
+    probability_positive: float
+    sentiment: str
+    model_version: str
+
+    def to_dict(self) -> dict:
+        return {
+            "sentiment": self.sentiment,
+            "probability_positive": self.probability_positive,
+            "model_version": self.model_version,
+        }
+
+
+class SentimentModel:
+    """One interpreter, guarded by a lock (a TFLite interpreter is not thread-safe)."""
+
+    def __init__(self, bundle: bundles.LocalBundle, num_threads: int = 1):
+        started = time.perf_counter()
+        self.bundle = bundle
+        self.manifest = bundle.manifest
+        self.version = bundle.manifest.model_version
+        self.threshold = bundle.manifest.threshold
+        self.vocabulary = Vocabulary(bundle.manifest.vocabulary)
+        self._lock = threading.Lock()
+        try:
+            self._interpreter = interpreter_class()(
+                model_path=str(bundle.model_path), num_threads=num_threads
+            )
+        except (ValueError, RuntimeError) as error:
+            raise BundleError(f"the runtime cannot read {bundle.model_path}: {error}") from None
+        inputs, outputs = self._interpreter.get_input_details(), self._interpreter.get_output_details()
+        if len(inputs) != 1 or len(outputs) != 1:
+            raise BundleError("the model must have exactly one input and one output")
+        signature = list(inputs[0].get("shape_signature", inputs[0]["shape"]))
+        if inputs[0]["dtype"] != np.int32 or len(signature) != 2 or signature[0] != 1:
+            raise BundleError(f"the model input must be int32 [1, n], found {signature}")
+        self._input, self._output = inputs[0]["index"], outputs[0]["index"]
+        self._length = -1
+        self._self_test()
+        self.load_seconds = time.perf_counter() - started
+
+    @classmethod
+    def load(cls, uri: str, num_threads: int = 1) -> SentimentModel:
+        return cls(bundles.fetch(uri), num_threads=num_threads)
+
+    def _self_test(self) -> None:
+        """Score the largest id once: a vocabulary/embedding mismatch or a broken graph fails here."""
+        try:
+            probability = self.probability_of_ids([2, len(self.vocabulary) - 1])
+        except (ValueError, RuntimeError) as error:
+            raise BundleError(f"the model fails on its own vocabulary: {error}") from None
+        if not 0.0 <= probability <= 1.0 or math.isnan(probability):
+            raise BundleError(f"the model answered {probability}, not a probability")
+
+    def encode(self, text: str) -> list[int]:
+        return self.vocabulary.encode(text)
+
+    def probability_of_ids(self, ids: Sequence[int]) -> float:
+        if not ids:
+            raise EmptyText()
+        tokens = np.asarray(ids, dtype=np.int32).reshape(1, -1)
+        with self._lock:
+            if tokens.shape[1] != self._length:  # re-plan memory only when the length changes
+                self._interpreter.resize_tensor_input(self._input, tokens.shape, strict=True)
+                self._interpreter.allocate_tensors()
+                self._length = tokens.shape[1]
+            self._interpreter.set_tensor(self._input, tokens)
+            self._interpreter.invoke()
+            return float(self._interpreter.get_tensor(self._output).reshape(-1)[0])
+
+    def label(self, probability: float) -> str:
+        return POSITIVE if probability >= self.threshold else NEGATIVE
+
+    def predict_ids(self, ids: Sequence[int]) -> Prediction:
+        probability = self.probability_of_ids(ids)
+        return Prediction(round(probability, 6), self.label(probability), self.version)
+
+    def predict(self, texts: Sequence[str]) -> list[Prediction]:
+        """Score every text; raises ``EmptyText`` (naming the index) before scoring any."""
+        encoded = [self.encode(text) for text in texts]
+        for index, ids in enumerate(encoded):
+            if not ids:
+                raise EmptyText(index)
+        return [self.predict_ids(ids) for ids in encoded]
+
+    def probabilities(self, texts: Sequence[str]) -> np.ndarray:
+        """Raw probabilities (not rounded), for evaluation and the parity gate."""
+        encoded = [self.encode(text) for text in texts]
+        for index, ids in enumerate(encoded):
+            if not ids:
+                raise EmptyText(index)
+        return np.array([self.probability_of_ids(ids) for ids in encoded], dtype=np.float64)

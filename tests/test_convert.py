@@ -1,0 +1,128 @@
+"""train → convert → parity gate, on a tiny model trained in seconds by the real pipeline."""
+
+import json
+
+import numpy as np
+import pytest
+
+from sentiment import bundle as bundles
+from sentiment.model import EmptyText, SentimentModel
+from sentiment.text import TEXT_VERSION
+
+from . import synthetic
+
+pytestmark = pytest.mark.slow
+
+
+def test_training_run_has_every_artifact(tiny_run):
+    for name in ("model.keras", "vocabulary.json", "config.json", "history.json", "metrics.json",
+                 "validation.jsonl", "tweeteval_select.jsonl", "tweeteval_test.jsonl", "baseline.joblib",
+                 "plots/training_curves.png", "plots/confusion_matrix.png"):
+        assert (tiny_run / name).is_file(), name
+    metrics = json.loads((tiny_run / "metrics.json").read_text())
+    # the synthetic task is easy: a tiny model that learned anything is far above chance
+    assert metrics["keras_float"]["validation"]["accuracy"] > 0.9
+    assert metrics["baseline_tfidf_logreg"]["validation"]["accuracy"] > 0.9
+    assert (tiny_run / "plots/training_curves.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_bundle_passes_the_parity_gate(tiny_bundle):
+    manifest = json.loads((tiny_bundle / bundles.MANIFEST_FILE).read_text())
+    parity = manifest["metrics"]["parity_vs_keras"]
+    assert parity["n"] >= 2_000
+    assert parity["flip_rate"] <= 0.005 and parity["max_abs_diff"] <= 0.05
+    assert manifest["text_version"] == TEXT_VERSION
+    assert manifest["quantization"] == "dynamic"
+    assert manifest["frameworks"]["tensorflow"].startswith("2.")
+    assert manifest["metrics"]["tflite"]["validation"]["accuracy"] > 0.9
+    assert (tiny_bundle / "MODEL_CARD.md").read_text().startswith("# Model card")
+    assert (tiny_bundle / "plots" / "confusion_matrix.png").is_file()
+
+
+def perturbed(model_path, scale=0.5, seed=0):
+    import keras
+
+    model = keras.saving.load_model(model_path, compile=False)
+    rng = np.random.default_rng(seed)
+    model.set_weights([w + rng.normal(0, scale * (np.std(w) + 1e-3), w.shape) for w in model.get_weights()])
+    return model
+
+
+def test_parity_gate_fails_on_a_perturbed_model(tiny_run, tiny_bundle):
+    from converter.convert import ParityLimits, check_parity
+    from converter.errors import ParityError
+
+    served = SentimentModel(bundles.verify_directory(tiny_bundle))
+    texts = [e.text for e in synthetic.examples(2_100, seed=99)]
+    with pytest.raises(ParityError, match="parity gate failed") as caught:
+        check_parity(perturbed(tiny_run / "model.keras"), served, texts, ParityLimits())
+    assert caught.value.report["max_abs_diff"] > 0.05 or caught.value.report["flip_rate"] > 0.005
+
+
+def test_failed_gate_writes_no_bundle(tiny_run, tmp_path):
+    from converter.convert import convert_run
+    from converter.errors import ParityError
+
+    with pytest.raises(ParityError):
+        convert_run(tiny_run, tmp_path / "out", reference_model=perturbed(tiny_run / "model.keras"))
+    assert not any(p for p in (tmp_path / "out").iterdir() if not p.name.startswith(".")), "nothing published"
+    assert list((tmp_path / "out").iterdir()) == [], "the staging directory is cleaned up"
+
+
+def test_parity_gate_needs_enough_tweets(tiny_run, tiny_bundle):
+    import keras
+
+    from converter.convert import ParityLimits, check_parity
+
+    served = SentimentModel(bundles.verify_directory(tiny_bundle))
+    model = keras.saving.load_model(tiny_run / "model.keras", compile=False)
+    with pytest.raises(ValueError, match="at least 2000"):
+        check_parity(model, served, ["good flight"] * 100, ParityLimits())
+
+
+def test_model_needing_flex_ops_is_refused(tiny_run):
+    """A free batch dimension makes the LSTM use TensorList ops, i.e. Flex: refused, not shipped."""
+    import keras
+
+    from converter.convert import to_tflite
+    from converter.errors import ConversionError
+
+    trained = keras.saving.load_model(tiny_run / "model.keras", compile=False)
+    with pytest.raises(ConversionError, match="Flex"):
+        to_tflite(trained)
+
+
+@pytest.mark.parametrize("quantization", ["float16", "float32"])
+def test_other_quantizations_convert_and_load(tiny_run, tmp_path, quantization):
+    from converter.convert import convert_run
+
+    bundle_dir = convert_run(tiny_run, tmp_path, quantization)
+    model = SentimentModel(bundles.verify_directory(bundle_dir))
+    assert model.manifest.quantization == quantization
+    assert 0.0 <= model.predict(["love this flight"])[0].probability_positive <= 1.0
+
+
+def test_score_of_a_tweet_does_not_depend_on_its_batch(tiny_bundle):
+    model = SentimentModel(bundles.verify_directory(tiny_bundle))
+    tweet = "lost my bag again"
+    alone = model.predict([tweet])[0].probability_positive
+    longer = [synthetic.tweet(__import__("random").Random(i), i % 2) + " and more words" * 3 for i in range(20)]
+    batch = model.predict([*longer[:10], tweet, *longer[10:]])
+    assert abs(batch[10].probability_positive - alone) <= 1e-6
+    raw_alone = model.probabilities([tweet])[0]
+    raw_batch = model.probabilities([*longer, tweet])[-1]
+    assert abs(raw_alone - raw_batch) <= 1e-6
+
+
+def test_predictions_follow_the_learned_signal(tiny_bundle):
+    model = SentimentModel(bundles.verify_directory(tiny_bundle))
+    happy, angry = model.predict(["love this crew, amazing flight :)", "worst airline, lost bag, rude :("])
+    assert happy.sentiment == "positive" and angry.sentiment == "negative"
+    assert happy.model_version == model.version
+
+
+def test_empty_text_is_refused_not_guessed(tiny_bundle):
+    model = SentimentModel(bundles.verify_directory(tiny_bundle))
+    with pytest.raises(EmptyText) as caught:
+        model.predict(["fine", "   ", "ok"])
+    assert caught.value.index == 1
