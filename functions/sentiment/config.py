@@ -1,0 +1,148 @@
+"""Configuration of the functions: every environment variable, its default and meaning, in one place.
+
+Precedence: an environment variable when set (and not empty), else the default below. Defaults run
+locally with no cloud account: the committed model, topics named as Terraform names them, metrics
+written to the log. An invalid value fails fast with a ``ConfigError`` naming the variable.
+
+The Terraform consistency tests read ``SETTINGS``: every variable set by Terraform must be one of
+these, and every variable without a default must be set by Terraform.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, fields
+from typing import Any
+
+from .bundle import DEFAULT_MODEL_STORE
+from .errors import SentimentError
+
+
+class ConfigError(SentimentError):
+    """An environment variable holds a value the functions cannot use."""
+
+
+@dataclass(frozen=True)
+class Setting:
+    env: str
+    field: str
+    default: str
+    description: str
+    parse: Callable[[str], Any] = str
+    check: Callable[[Any], bool] = lambda value: True
+    expected: str = ""  # how a valid value looks, for the error message
+
+
+def _positive_int(value: str) -> int:
+    return int(value)
+
+
+def _seconds(value: str) -> float:
+    return float(value)
+
+
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("MODEL_URI", "model_uri", str(DEFAULT_MODEL_STORE),
+            "Model bundle: a bundle directory, a model store (its LATEST is followed) or gs://BUCKET/PREFIX[/LATEST]. "
+            "Default: the bundle committed in models/."),
+    Setting("MODEL_REFRESH_SECONDS", "model_refresh_seconds", "300",
+            "How often an instance checks LATEST for a newer model version (0 = never).",
+            _seconds, lambda v: v >= 0, "a number of seconds >= 0"),
+    Setting("MODEL_CACHE_DIR", "model_cache_dir", "",
+            "Where downloaded bundles are kept (default: the system temp dir; /tmp is memory on Cloud Functions)."),
+    Setting("GOOGLE_CLOUD_PROJECT", "project", "",
+            "Project of the Pub/Sub topics and Cloud Monitoring metrics. Empty: no publishing, metrics go to logs."),
+    Setting("FUNCTION_REGION", "region", "local", "Region reported on metrics (monitored resource location)."),
+    Setting("OUTPUT_TOPIC", "output_topic", "tweets-scored", "Topic receiving scored tweets."),
+    Setting("ALERT_TOPIC", "alert_topic", "sentiment-alerts", "Topic receiving bad-buzz alerts and resolutions."),
+    Setting("DEAD_LETTER_TOPIC", "dead_letter_topic", "tweets-dead-letter",
+            "Topic where messages that can never be scored are parked, with the reason."),
+    Setting("FEEDBACK_TOPIC", "feedback_topic", "sentiment-feedback",
+            "Topic receiving user feedback (text, label) for retraining."),
+    Setting("MAX_TEXT_CHARS", "max_text_chars", "4000",
+            "Longest text accepted (characters); longer ones are rejected, not truncated.",
+            _positive_int, lambda v: 1 <= v <= 100_000, "an integer from 1 to 100000"),
+    Setting("MAX_BATCH_SIZE", "max_batch_size", "1000",
+            "Most tweets in one HTTP request.", _positive_int, lambda v: 1 <= v <= 10_000, "an integer from 1 to 10000"),
+    Setting("MAX_REQUEST_BYTES", "max_request_bytes", "4194304",
+            "Largest HTTP request body accepted (bytes).",
+            _positive_int, lambda v: 1_024 <= v <= 32 * 1024 * 1024, "an integer from 1024 to 33554432"),
+    Setting("LOG_LEVEL", "log_level", "INFO", "Python log level of the functions.",
+            lambda v: v.upper(), lambda v: v in LOG_LEVELS, " / ".join(LOG_LEVELS)),
+    Setting("METRICS_EXPORTER", "metrics_exporter", "log",
+            "Where aggregated metrics go: 'monitoring' (Cloud Monitoring API), 'log' (structured log lines) or 'none'.",
+            str, lambda v: v in ("monitoring", "log", "none"), "monitoring / log / none"),
+    Setting("MONITORING_ENDPOINT", "monitoring_endpoint", "",
+            "host:port of a Cloud Monitoring API stand-in (plaintext gRPC; tests and the local stack). "
+            "Empty: Google's endpoint."),
+    Setting("METRICS_FLUSH_SECONDS", "metrics_flush_seconds", "60",
+            "Least time between two writes of the aggregated metrics (checked at the end of a request).",
+            _seconds, lambda v: v >= 10, "a number of seconds >= 10"),
+    Setting("BUZZ_WINDOW_SECONDS", "buzz_window_seconds", "600",
+            "Sliding window over which the negative share is computed.",
+            _seconds, lambda v: 60 <= v <= 86_400, "a number of seconds from 60 to 86400"),
+    Setting("BUZZ_NEGATIVE_SHARE", "buzz_negative_share", "0.6",
+            "Negative share of the window above which a bad buzz is declared.",
+            float, lambda v: 0 < v < 1, "a fraction strictly between 0 and 1"),
+    Setting("BUZZ_MIN_TWEETS", "buzz_min_tweets", "50",
+            "Fewest tweets in the window before a share can raise an alert.",
+            _positive_int, lambda v: v >= 1, "an integer >= 1"),
+    Setting("BUZZ_COOLDOWN_SECONDS", "buzz_cooldown_seconds", "1800",
+            "Least time between two alerts of the same instance.",
+            _seconds, lambda v: v >= 0, "a number of seconds >= 0"),
+)
+
+
+@dataclass(frozen=True)
+class Config:
+    model_uri: str
+    model_refresh_seconds: float
+    model_cache_dir: str
+    project: str
+    region: str
+    output_topic: str
+    alert_topic: str
+    dead_letter_topic: str
+    feedback_topic: str
+    max_text_chars: int
+    max_batch_size: int
+    max_request_bytes: int
+    log_level: str
+    metrics_exporter: str
+    monitoring_endpoint: str
+    metrics_flush_seconds: float
+    buzz_window_seconds: float
+    buzz_negative_share: float
+    buzz_min_tweets: int
+    buzz_cooldown_seconds: float
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Config:
+        environ = os.environ if environ is None else environ
+        values = {}
+        for setting in SETTINGS:
+            raw = environ.get(setting.env) or setting.default
+            try:
+                value = setting.parse(raw.strip())
+                valid = setting.check(value)
+            except (ValueError, TypeError):
+                valid = False
+            if not valid:
+                expected = f": expected {setting.expected}" if setting.expected else ""
+                raise ConfigError(f"{setting.env}={raw!r} is invalid{expected}")
+            values[setting.field] = value
+        return cls(**values)
+
+    def topic_path(self, topic: str) -> str:
+        """projects/P/topics/T from a short topic name (a full path is kept as it is)."""
+        if topic.startswith("projects/"):
+            return topic
+        if not self.project:
+            raise ConfigError("GOOGLE_CLOUD_PROJECT is needed to publish to a topic")
+        return f"projects/{self.project}/topics/{topic}"
+
+
+assert {s.field for s in SETTINGS} == {f.name for f in fields(Config)}, "SETTINGS and Config disagree"
