@@ -27,7 +27,8 @@ def _train(args: argparse.Namespace) -> int:
         patience=args.patience, batch_size=args.batch_size, learning_rate=args.learning_rate,
         max_train_rows=args.max_train_rows, validation_size=args.validation_size,
         confounded_weight=args.confounded_weight, lstm_units=args.lstm_units,
-        dense_units=args.dense_units, train_embeddings=args.train_embeddings, seed=args.seed,
+        dense_units=args.dense_units, train_embeddings=args.train_embeddings,
+        fine_tune_epochs=args.fine_tune_epochs, seed=args.seed,
         embedding=EmbeddingConfig(dim=args.embedding_dim, epochs=args.word2vec_epochs,
                                   max_vocabulary=args.max_vocabulary, seed=args.seed),
         mlflow=not args.no_mlflow,
@@ -90,14 +91,16 @@ def parser() -> argparse.ArgumentParser:
     train.add_argument("--learning-rate", type=float, default=2e-3)
     train.add_argument("--max-train-rows", type=int, help="train on the first N rows only (a quick run)")
     train.add_argument("--validation-size", type=int, default=6_000)
-    train.add_argument("--confounded-weight", type=float, default=0.5,
+    train.add_argument("--confounded-weight", type=float, default=0.2,
                        help="sample weight of head/tail and text-only rows (random-sample rows weigh 1)")
     train.add_argument("--embedding-dim", type=int, default=200)
     train.add_argument("--word2vec-epochs", type=int, default=8)
     train.add_argument("--max-vocabulary", type=int, default=30_000)
     train.add_argument("--lstm-units", type=int, default=64)
     train.add_argument("--dense-units", type=int, default=64)
-    train.add_argument("--train-embeddings", action="store_true", help="fine-tune the Word2Vec vectors")
+    train.add_argument("--train-embeddings", action="store_true", help="train the Word2Vec vectors from the start")
+    train.add_argument("--fine-tune-epochs", type=int, default=0,
+                       help="after the frozen-embedding phase, tune the embedding for up to N epochs")
     train.add_argument("--seed", type=int, default=42)
     train.add_argument("--no-mlflow", action="store_true", help="do not log the run to MLflow")
     train.set_defaults(handler=_train)

@@ -46,10 +46,11 @@ class TrainConfig:
     patience: int = 2
     batch_size: int = 128
     learning_rate: float = 2e-3
-    confounded_weight: float = 0.5  # sample weight of rows not from a random sample (head/tail)
+    confounded_weight: float = 0.2  # sample weight of rows not from a random sample (head/tail)
     lstm_units: int = 64
     dense_units: int = 64
     train_embeddings: bool = False
+    fine_tune_epochs: int = 0  # after training with frozen Word2Vec vectors, tune them this long
     seed: int = 42
     embedding: EmbeddingConfig = field(default_factory=EmbeddingConfig)
     mlflow: bool = True
@@ -111,6 +112,27 @@ def evaluation_callback(evaluations: dict[str, tuple[list[list[int]], np.ndarray
     return Evaluate()
 
 
+def fine_tune(model, batches, config: TrainConfig, evaluations, history: dict, fit: dict) -> dict:
+    """Phase 2: unfreeze the Word2Vec embedding at a tenth of the learning rate. Kept only if it
+    improves the selection AUC; otherwise the frozen-embedding weights are put back."""
+    import keras
+
+    frozen_weights, frozen_best = model.get_weights(), max(history["tweeteval_select_auc"])
+    model.get_layer("embedding").trainable = True
+    model.compile(optimizer=keras.optimizers.Adam(config.learning_rate / 10), loss="binary_crossentropy",
+                  metrics=["accuracy"])
+    log.info("fine-tuning the embedding for up to %d epochs", config.fine_tune_epochs)
+    stop = keras.callbacks.EarlyStopping(monitor="tweeteval_select_auc", mode="max", patience=1,
+                                         restore_best_weights=True)
+    tuned = model.fit(batches, epochs=config.fine_tune_epochs, callbacks=[evaluation_callback(evaluations), stop],
+                      **fit).history
+    if max(tuned["tweeteval_select_auc"]) <= frozen_best:
+        log.info("fine-tuning did not help the selection AUC: keeping the frozen-embedding model")
+        model.get_layer("embedding").trainable = False
+        model.set_weights(frozen_weights)
+    return {k: list(history[k]) + list(tuned.get(k, [])) for k in history}
+
+
 def train(config: TrainConfig, split: Split | None = None) -> Path:
     """Train and write the run directory. ``split`` replaces the shared data (tests pass a tiny one)."""
     started = time.time()
@@ -169,10 +191,10 @@ def train(config: TrainConfig, split: Split | None = None) -> Path:
             monitor="tweeteval_select_auc", mode="max", patience=config.patience, restore_best_weights=True
         ),
     ]
-    history = model.fit(
-        batches, epochs=config.epochs, steps_per_epoch=steps, callbacks=callbacks, shuffle=False,
-        verbose=1 if sys.stderr.isatty() else 2,
-    ).history
+    fit = dict(steps_per_epoch=steps, shuffle=False, verbose=1 if sys.stderr.isatty() else 2)
+    history = model.fit(batches, epochs=config.epochs, callbacks=callbacks, **fit).history
+    if config.fine_tune_epochs and not config.train_embeddings:
+        history = fine_tune(model, batches, config, evaluations, history, fit)
     history = {k: [float(v) for v in values] for k, values in history.items()}
     best_epoch = int(np.argmax(history["tweeteval_select_auc"])) + 1
     model.save(run_dir / "model.keras")

@@ -53,6 +53,9 @@ def wait_http(url: str, timeout: float, process: subprocess.Popen | None = None,
             with urllib.request.urlopen(url, timeout=1) as response:
                 if response.status < 500:
                     return
+        except urllib.error.HTTPError as error:
+            if error.code < 500:  # it answers, if only to say no: the server is up
+                return
         except (urllib.error.URLError, ConnectionError, TimeoutError, OSError):
             pass
         time.sleep(0.05)
@@ -74,6 +77,9 @@ class _Process:
     def ready_url(self) -> str:
         raise NotImplementedError
 
+    def environment(self) -> dict[str, str] | None:
+        return None  # inherit ours
+
     def start(self, timeout: float = 30.0):
         if port_in_use(self.port):
             raise EmulatorError(f"{self.name}: port {self.port} on 127.0.0.1 is already in use")
@@ -81,6 +87,7 @@ class _Process:
         with open(self.log_path, "ab") as log:
             self.process = subprocess.Popen(
                 self.command(), stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                env=self.environment(),
                 start_new_session=True,  # its own process group: stop() reaches forked children too
             )
         try:

@@ -11,6 +11,8 @@ import functions_framework
 
 from sentiment import service
 
+service.configure()  # cheap: parse the environment now, so a bad variable fails the deployment
+
 
 @functions_framework.http
 def predict_http(request):

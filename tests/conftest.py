@@ -72,3 +72,19 @@ def shared_data() -> Path:
     if not (path / "sentiment140" / "sentiment140_pool.csv").is_file():
         pytest.skip(f"shared data not found at {path} (set SENTIMENT_DATA_DIR)")
     return path
+
+
+@pytest.fixture(scope="session")
+def pubsub_emulator():
+    """A real Pub/Sub emulator process (the Cloud SDK's), shared by the session."""
+    from devstack.emulators import PubSubEmulator
+
+    emulator = PubSubEmulator().start(timeout=60)
+    previous = os.environ.get("PUBSUB_EMULATOR_HOST")
+    os.environ.update(emulator.env)
+    yield emulator
+    emulator.stop()
+    if previous is None:
+        os.environ.pop("PUBSUB_EMULATOR_HOST", None)
+    else:
+        os.environ["PUBSUB_EMULATOR_HOST"] = previous

@@ -1,0 +1,169 @@
+"""The HTTP function's API: routes, JSON in and out, Google-style JSON errors.
+
+    POST /predict (or /)  {"text"} | {"texts": [...]} | {"instances": [{"text"}, ...]}
+    GET  /health          liveness; whether a model is loaded (never loads one)
+    GET  /model           the loaded model's public facts
+    POST /feedback        {"text", "label", "model_version"?} -> feedback topic, 202
+
+The contract is written down in ``openapi.yaml`` next to this file, and tested against it.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import time
+import uuid
+from typing import TYPE_CHECKING, Any
+
+from flask import Response
+
+from . import logs
+from .errors import ModelUnavailable
+from .payloads import Rejected, decode_json, parse_feedback, parse_predict
+from .provider import RETRY_AFTER_SECONDS
+from .publisher import PublishError
+
+if TYPE_CHECKING:
+    from .service import Service
+
+log = logging.getLogger(__name__)
+
+SOURCE = "http"
+STATUS_NAMES = {400: "INVALID_ARGUMENT", 404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED", 413: "PAYLOAD_TOO_LARGE",
+                415: "UNSUPPORTED_MEDIA_TYPE", 500: "INTERNAL", 503: "UNAVAILABLE"}
+ROUTES = {"/": ("POST",), "/predict": ("POST",), "/health": ("GET", "HEAD"), "/model": ("GET", "HEAD"),
+          "/feedback": ("POST",)}
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+_STARTED = time.time()
+
+
+def json_response(payload: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    response = Response(json.dumps(payload, ensure_ascii=False), status=status, mimetype="application/json")
+    for key, value in (headers or {}).items():
+        response.headers[key] = value
+    response.headers["X-Request-Id"] = logs.request_id.get() or ""
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def error_response(status: int, message: str, headers: dict[str, str] | None = None) -> Response:
+    body = {"error": {"code": status, "status": STATUS_NAMES.get(status, "UNKNOWN"), "message": message,
+                      "request_id": logs.request_id.get()}}
+    return json_response(body, status, headers)
+
+
+def _request_id(request) -> str:
+    offered = request.headers.get("X-Request-Id", "")
+    return offered if _REQUEST_ID.match(offered) else uuid.uuid4().hex
+
+
+def _trace(request, project: str) -> str | None:
+    header = request.headers.get("X-Cloud-Trace-Context", "")
+    trace_id = header.split("/", 1)[0]
+    if project and re.fullmatch(r"[0-9a-f]{32}", trace_id):
+        return f"projects/{project}/traces/{trace_id}"
+    return None
+
+
+def handle(service: Service, request) -> Response:
+    timer = logs.Timer()
+    rid = logs.request_id.set(_request_id(request))
+    trace = logs.trace.set(_trace(request, service.config.project))
+    path = request.path.rstrip("/") or "/"
+    try:
+        response = _route(service, request, path)
+    except Rejected as rejected:
+        service.telemetry.record_rejected(SOURCE, rejected.reason)
+        log.info("rejected %s %s: %s", request.method, path, rejected.message,
+                 extra={"status": rejected.status, "reason": rejected.reason})
+        response = error_response(rejected.status, rejected.message,
+                                  {"Allow": ", ".join(ROUTES[path])} if rejected.status == 405 else None)
+    except ModelUnavailable as error:
+        service.telemetry.record_rejected(SOURCE, "model_unavailable")
+        log.warning("model unavailable: %s", error)
+        response = error_response(503, "the model is not available right now; retry later",
+                                  {"Retry-After": str(RETRY_AFTER_SECONDS)})
+    except PublishError as error:
+        service.telemetry.record_rejected(SOURCE, "publish_failed")
+        log.warning("publish failed: %s", error)
+        response = error_response(503, "could not record the feedback right now; retry later",
+                                  {"Retry-After": str(RETRY_AFTER_SECONDS)})
+    except Exception:  # a bug: log it whole, tell the client nothing about the internals
+        log.exception("unhandled error on %s %s", request.method, path)
+        response = error_response(500, "internal error")
+    finally:
+        service.telemetry.end_of_request()
+    log.info("%s %s %d", request.method, path, response.status_code,
+             extra={"status": response.status_code, "latency_ms": timer.ms})
+    logs.request_id.reset(rid)
+    logs.trace.reset(trace)
+    return response
+
+
+def _route(service: Service, request, path: str) -> Response:
+    if path not in ROUTES:
+        raise Rejected(404, "not_found", f"no route {path}; see /health, /predict, /model, /feedback")
+    if request.method not in ROUTES[path]:
+        raise Rejected(405, "method_not_allowed", f"{request.method} is not allowed on {path}")
+    if path == "/health":
+        return _health(service)
+    if path == "/model":
+        return json_response(service.provider.get().manifest.public_facts())
+    body = _json_body(service, request)
+    if path == "/feedback":
+        return _feedback(service, body)
+    return _predict(service, body)
+
+
+def _json_body(service: Service, request) -> Any:
+    mimetype = (request.mimetype or "").lower()
+    if mimetype != "application/json" and not mimetype.endswith("+json"):
+        raise Rejected(415, "unsupported_media_type",
+                       f"send Content-Type: application/json (got {request.content_type or 'none'})")
+    limit = service.config.max_request_bytes
+    if request.content_length is not None and request.content_length > limit:
+        raise Rejected(413, "too_large", f"the body has {request.content_length:,} bytes; the limit is {limit:,}")
+    raw = request.stream.read(limit + 1)  # bounded even without a Content-Length (chunked uploads)
+    if len(raw) > limit:
+        raise Rejected(413, "too_large", f"the body exceeds the limit of {limit:,} bytes")
+    if not raw.strip():
+        raise Rejected(400, "bad_json", "the body is empty; send a JSON object")
+    return decode_json(raw)
+
+
+def _predict(service: Service, body: Any) -> Response:
+    parsed = parse_predict(body, service.config)
+    model = service.provider.get()
+    predictions = []
+    for text in parsed.texts:
+        started = time.perf_counter()
+        prediction = model.predict_ids(model.encode(text))
+        service.telemetry.record_scored(SOURCE, prediction, (time.perf_counter() - started) * 1000, text)
+        predictions.append(prediction.to_dict())
+    log.debug("scored %d texts", len(predictions), extra={"model_version": model.version})
+    if parsed.form == "text":
+        return json_response(predictions[0])
+    return json_response({"predictions": predictions, "model_version": model.version})
+
+
+def _feedback(service: Service, body: Any) -> Response:
+    feedback = parse_feedback(body, service.config)
+    if not service.config.project:
+        raise PublishError("no GOOGLE_CLOUD_PROJECT: feedback has no topic to go to")
+    payload = {"text": feedback.text, "label": feedback.label, "model_version": feedback.model_version,
+               "request_id": logs.request_id.get(), "received_at": time.time()}
+    (message_id,) = service.publisher.wait([service.publisher.publish_json(
+        service.config.feedback_topic, payload, label=feedback.label, model_version=feedback.model_version)])
+    return json_response({"status": "accepted", "message_id": message_id}, 202)
+
+
+def _health(service: Service) -> Response:
+    model = service.provider.current
+    return json_response({
+        "status": "ok",
+        "model_loaded": model is not None,
+        "model_version": model.version if model else None,
+        "uptime_seconds": round(time.time() - _STARTED, 1),
+    })

@@ -1,0 +1,152 @@
+"""Validation of what callers send: HTTP JSON bodies and Pub/Sub message data.
+
+Everything that can be wrong with an input is found here, before a model is needed, and becomes a
+``Rejected`` with an HTTP status, a short reason (a metric label) and a message for a human.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from .config import Config
+from .errors import SentimentError
+from .text import tokenize
+
+
+class Rejected(SentimentError):
+    def __init__(self, status: int, reason: str, message: str):
+        super().__init__(message)
+        self.status, self.reason, self.message = status, reason, message
+
+
+def decode_json(raw: bytes) -> Any:
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise Rejected(400, "bad_encoding", f"body is not valid UTF-8 (byte {error.start})") from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as error:
+        raise Rejected(400, "bad_json", f"malformed JSON: {error.msg} at line {error.lineno} column {error.colno}") \
+            from None
+    except RecursionError:
+        raise Rejected(400, "bad_json", "malformed JSON: nested too deeply") from None
+
+
+def check_text(value: Any, where: str, config: Config) -> str:
+    if not isinstance(value, str):
+        raise Rejected(400, "bad_field", f"{where} must be a string, not {_json_type(value)}")
+    if len(value) > config.max_text_chars:
+        raise Rejected(413, "too_large", f"{where} has {len(value):,} characters; the limit is {config.max_text_chars:,}")
+    if not value.strip():
+        raise Rejected(400, "empty_text", f"{where} is empty")
+    if not tokenize(value):
+        raise Rejected(400, "empty_text", f"{where} has no words, emoji or emoticons to score")
+    return value
+
+
+def _json_type(value: Any) -> str:
+    return {dict: "an object", list: "an array", str: "a string", bool: "a boolean", type(None): "null",
+            int: "a number", float: "a number"}.get(type(value), type(value).__name__)
+
+
+PREDICT_FORMS = ("text", "texts", "instances")
+
+
+@dataclass(frozen=True)
+class PredictRequest:
+    texts: list[str]
+    form: str  # which of PREDICT_FORMS the caller used: it decides the response shape
+
+
+def parse_predict(body: Any, config: Config) -> PredictRequest:
+    """``{"text": s}``, ``{"texts": [s, ...]}`` or Vertex AI's ``{"instances": [{"text": s} | s, ...]}``."""
+    if not isinstance(body, dict):
+        raise Rejected(400, "bad_field", f"the body must be a JSON object, not {_json_type(body)}")
+    forms = [key for key in PREDICT_FORMS if key in body]
+    if len(forms) != 1:
+        raise Rejected(400, "bad_field", 'the body needs exactly one of "text", "texts" or "instances"')
+    form = forms[0]
+    if form == "text":
+        return PredictRequest([check_text(body["text"], "text", config)], form)
+    items = body[form]
+    if not isinstance(items, list):
+        raise Rejected(400, "bad_field", f'"{form}" must be an array, not {_json_type(items)}')
+    if not items:
+        raise Rejected(400, "bad_field", f'"{form}" is empty')
+    if len(items) > config.max_batch_size:
+        raise Rejected(413, "too_large", f'"{form}" has {len(items):,} items; the limit is {config.max_batch_size:,}')
+    texts = []
+    for index, item in enumerate(items):
+        where = f"{form}[{index}]"
+        if form == "instances" and isinstance(item, dict):
+            if "text" not in item:
+                raise Rejected(400, "bad_field", f'{where} has no "text"')
+            item, where = item["text"], f"{where}.text"
+        texts.append(check_text(item, where, config))
+    return PredictRequest(texts, form)
+
+
+LABELS = {"negative": "negative", "positive": "positive", 0: "negative", 1: "positive"}
+
+
+@dataclass(frozen=True)
+class Feedback:
+    text: str
+    label: str
+    model_version: str | None
+
+
+def parse_feedback(body: Any, config: Config) -> Feedback:
+    if not isinstance(body, dict):
+        raise Rejected(400, "bad_field", f"the body must be a JSON object, not {_json_type(body)}")
+    text = check_text(body.get("text"), "text", config) if "text" in body else None
+    if text is None:
+        raise Rejected(400, "bad_field", 'feedback needs "text"')
+    label = body.get("label")
+    if isinstance(label, bool) or label not in LABELS:
+        raise Rejected(400, "bad_field", '"label" must be "negative" or "positive" (or 0 / 1)')
+    version = body.get("model_version")
+    if version is not None and (not isinstance(version, str) or len(version) > 128):
+        raise Rejected(400, "bad_field", '"model_version" must be a string of at most 128 characters')
+    return Feedback(text, LABELS[label], version)
+
+
+@dataclass(frozen=True)
+class Tweet:
+    text: str
+    id: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)  # created_at, user, lang: passed through
+
+
+PASSTHROUGH = ("created_at", "user", "lang")
+
+
+def parse_tweet(data: bytes, config: Config) -> Tweet:
+    """A Pub/Sub message's data: a tweet JSON object, or plain UTF-8 text taken as the tweet."""
+    if not data:
+        raise Rejected(400, "empty_text", "the message has no data")
+    if len(data) > config.max_request_bytes:
+        raise Rejected(413, "too_large", f"the message data has {len(data):,} bytes; the limit is "
+                                         f"{config.max_request_bytes:,}")
+    try:
+        decoded = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise Rejected(400, "bad_encoding", f"the message data is not valid UTF-8 (byte {error.start})") from None
+    if not decoded.lstrip().startswith(("{", "[")):
+        return Tweet(check_text(decoded, "the message text", config))
+    body = decode_json(data)
+    if not isinstance(body, dict):
+        raise Rejected(400, "bad_field", f"the tweet must be a JSON object, not {_json_type(body)}")
+    if "text" not in body:
+        raise Rejected(400, "bad_field", 'the tweet has no "text"')
+    text = check_text(body["text"], "text", config)
+    tweet_id = body.get("id")
+    if tweet_id is not None and (isinstance(tweet_id, bool) or not isinstance(tweet_id, (str, int))):
+        raise Rejected(400, "bad_field", '"id" must be a string or an integer')
+    if isinstance(tweet_id, str) and len(tweet_id) > 128:
+        raise Rejected(400, "bad_field", '"id" is longer than 128 characters')
+    extra = {key: body[key] for key in PASSTHROUGH if key in body}
+    return Tweet(text, None if tweet_id is None else str(tweet_id), extra)

@@ -1,0 +1,128 @@
+"""The model of this instance: loaded lazily once, then kept current with the store's LATEST.
+
+- First use loads the model under a lock; concurrent first requests wait for that one load.
+- A failed load is remembered for a few seconds (callers answer 503 fast instead of piling up
+  downloads), then retried by the next request.
+- Every ``refresh_seconds`` a request starts a background check of LATEST; a newer version is
+  loaded and verified off the request path and swapped in with one reference assignment, so no
+  request fails or waits during a swap. A bundle that fails verification is refused and the
+  current model keeps serving.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from . import bundle as bundles
+from .errors import BundleError, ModelUnavailable
+from .model import SentimentModel
+
+log = logging.getLogger(__name__)
+
+RETRY_AFTER_SECONDS = 5  # how long a failed load is remembered, and what clients are told to wait
+
+
+class ModelProvider:
+    def __init__(
+        self,
+        uri: str,
+        refresh_seconds: float = 0,
+        cache_dir: str | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        on_load: Callable[[float, str], None] | None = None,
+        on_failure: Callable[[str], None] | None = None,
+    ):
+        self.uri = uri
+        self.refresh_seconds = refresh_seconds
+        self.cache_dir = Path(cache_dir) if cache_dir else None
+        self._clock = clock
+        self._on_load = on_load or (lambda seconds, version: None)
+        self._on_failure = on_failure or (lambda reason: None)
+        self._model: SentimentModel | None = None
+        self._load_lock = threading.Lock()
+        self._failed_at: float | None = None
+        self._failure: str | None = None
+        self._next_check = 0.0
+        self._refreshing = threading.Lock()
+        self.loads = 0  # successful loads, for tests and /health
+
+    @property
+    def current(self) -> SentimentModel | None:
+        """The loaded model, or None; never loads (for /health)."""
+        return self._model
+
+    def get(self) -> SentimentModel:
+        """The current model, loading it on first use; raises ModelUnavailable when it cannot be had."""
+        model = self._model
+        if model is None:
+            model = self._load_first()
+        elif self.refresh_seconds and self._clock() >= self._next_check:
+            self._start_refresh()
+        return model
+
+    def _load_first(self) -> SentimentModel:
+        with self._load_lock:  # concurrent first requests wait here for the same load
+            if self._model is not None:
+                return self._model
+            if self._failed_at is not None and self._clock() - self._failed_at < RETRY_AFTER_SECONDS:
+                raise ModelUnavailable(self._failure or "model unavailable")
+            try:
+                self._model = self._load(self.uri)
+            except Exception as error:  # any failure: answer 503 / retry later, never guess a score
+                self._failed_at, self._failure = self._clock(), _describe(error)
+                self._on_failure("invalid_bundle" if isinstance(error, BundleError) else "unavailable")
+                log.error("model load failed: %s", self._failure, extra={"model_uri": self.uri})
+                raise ModelUnavailable(self._failure) from None
+            self._failed_at = self._failure = None
+            self._next_check = self._clock() + self.refresh_seconds
+            return self._model
+
+    def _load(self, location: str) -> SentimentModel:
+        """Fetch (download if remote), verify and load; timed for the load-latency metric."""
+        started = time.perf_counter()
+        local = bundles.fetch(location, self.cache_dir)
+        model = SentimentModel(local)
+        seconds = time.perf_counter() - started
+        self.loads += 1
+        self._on_load(seconds, model.version)
+        log.info("model %s loaded from %s in %.0f ms", model.version, local.source, seconds * 1000,
+                 extra={"model_version": model.version})
+        return model
+
+    def _start_refresh(self) -> None:
+        if not self._refreshing.acquire(blocking=False):
+            return  # a check is already running
+        self._next_check = self._clock() + self.refresh_seconds
+        threading.Thread(target=self._refresh, name="model-refresh", daemon=True).start()
+
+    def _refresh(self) -> None:
+        try:
+            self.refresh_now()
+        finally:
+            self._refreshing.release()
+
+    def refresh_now(self) -> bool:
+        """Check LATEST and swap in a newer version; True when the model changed. Never raises."""
+        current = self._model
+        try:
+            location, version = bundles.resolve(self.uri)
+            if version is None or (current is not None and version == current.version):
+                return False
+            model = self._load(location)
+        except Exception as error:
+            reason = "invalid_bundle" if isinstance(error, BundleError) else "unavailable"
+            self._on_failure(reason)
+            log.error("model refresh refused, keeping %s: %s", current.version if current else None,
+                      _describe(error), extra={"model_uri": self.uri})
+            return False
+        self._model = model  # one reference assignment: requests see the old or the new model, whole
+        log.info("model swapped: %s -> %s", current.version if current else None, model.version)
+        return True
+
+
+def _describe(error: Exception) -> str:
+    return f"{type(error).__name__}: {error}"[:500]

@@ -1,0 +1,206 @@
+"""End to end with real processes: the Pub/Sub emulator pushes to the Pub/Sub function served by
+functions-framework (gunicorn), which loads its model from fake-gcs-server and publishes results
+back to the emulator. Nothing here is mocked."""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+import uuid
+
+import pytest
+
+from devstack import topology
+from devstack.emulators import FakeGcs
+from devstack.functions import FunctionServer
+
+pytestmark = pytest.mark.slow
+
+
+def publish_model(bundle_dir, bucket: str) -> str:
+    from converter.publish import publish
+
+    store = f"gs://{bucket}/models"
+    publish(bundle_dir, store)
+    return store
+
+
+def start_scorer(project, emulator, gcs_endpoint, model_uri, tmp_path, **env) -> FunctionServer:
+    server = FunctionServer("score_pubsub", "cloudevent", log_dir=tmp_path, env={
+        "GOOGLE_CLOUD_PROJECT": project, "PUBSUB_EMULATOR_HOST": emulator.host,
+        "STORAGE_EMULATOR_HOST": gcs_endpoint, "MODEL_URI": model_uri, "MODEL_CACHE_DIR": str(tmp_path / "cache"),
+        "METRICS_EXPORTER": "log", "LOG_LEVEL": "INFO", **env,
+    })
+    return server.start()
+
+
+def pull_all(subscriber, subscription: str, expected: int, timeout: float, settle: float = 3.0) -> list:
+    """Pull (and ack) until ``expected`` messages arrived and nothing more came for ``settle`` s."""
+    received, deadline, quiet_since = [], time.monotonic() + timeout, None
+    while time.monotonic() < deadline:
+        response = subscriber.pull(request={"subscription": subscription, "max_messages": 500}, timeout=10)
+        if response.received_messages:
+            received += [m.message for m in response.received_messages]
+            subscriber.acknowledge(request={"subscription": subscription,
+                                            "ack_ids": [m.ack_id for m in response.received_messages]})
+            quiet_since = None
+            continue
+        if len(received) >= expected:
+            quiet_since = quiet_since or time.monotonic()
+            if time.monotonic() - quiet_since >= settle:
+                break
+        time.sleep(0.2)
+    return received
+
+
+POISON = [
+    (b"{not json", "bad_json"),
+    (b'{"id": "p", "user": "x"}', "bad_field"),
+    (b'{"text": 42}', "bad_field"),
+    (b'{"text": ""}', "empty_text"),
+    (b'{"text": "..."}', "empty_text"),
+    (b"caf\xe9 au lait", "bad_encoding"),
+    (b"[1, 2, 3]", "bad_field"),
+    (json.dumps({"text": "x" * 5000}).encode(), "too_large"),
+    (b'{"text": "ok", "id": {"nested": 1}}', "bad_field"),
+    (b"   ", "empty_text"),
+]
+
+
+def test_thousand_tweets_and_fifty_poison_messages(tiny_bundle, pubsub_emulator, fake_gcs, bucket, tmp_path):
+    from google.cloud import pubsub_v1
+
+    project = f"e2e-{uuid.uuid4().hex[:8]}"
+    model_uri = publish_model(tiny_bundle, bucket)
+    server = start_scorer(project, pubsub_emulator, fake_gcs.endpoint, model_uri, tmp_path)
+    try:
+        topo = topology.create(project, server.url)
+        publisher, subscriber = pubsub_v1.PublisherClient(), pubsub_v1.SubscriberClient()
+        futures, poison_sent = [], {}
+        for i in range(1_000):
+            tweet = {"id": f"t{i:04d}", "text": f"flight {i} was {'great :)' if i % 3 else 'awful, lost bag :('}",
+                     "lang": "en"}
+            futures.append(publisher.publish(topo.topic(topology.INPUT_TOPIC), json.dumps(tweet).encode()))
+            if i % 20 == 0:
+                data, reason = POISON[(i // 20) % len(POISON)]
+                future = publisher.publish(topo.topic(topology.INPUT_TOPIC), data, case=str(i))
+                futures.append(future)
+                poison_sent[str(i)] = reason
+        for future in futures:
+            future.result(timeout=30)
+        assert len(poison_sent) == 50
+
+        scored = pull_all(subscriber, topo.observer(topology.OUTPUT_TOPIC), 1_000, timeout=240)
+        parked = pull_all(subscriber, topo.observer(topology.DEAD_LETTER_TOPIC), 50, timeout=60)
+    finally:
+        server.stop()
+
+    results = [json.loads(m.data) for m in scored]
+    ids = [r["id"] for r in results]
+    assert len(ids) == 1_000, f"{len(ids)} results"
+    assert set(ids) == {f"t{i:04d}" for i in range(1_000)}, "every tweet scored exactly once"
+    for message, result in zip(scored, results, strict=True):
+        assert result["sentiment"] in ("negative", "positive") and 0 <= result["probability_positive"] <= 1
+        assert message.attributes["source_message_id"] == result["source_message_id"] != ""
+        assert message.attributes["model_version"] == result["model_version"]
+        assert result["lang"] == "en"
+    negatives = {r["id"] for r in results if r["sentiment"] == "negative"}
+    assert negatives == {f"t{i:04d}" for i in range(0, 1_000, 3)}, "the tiny model separates the two templates"
+
+    assert len(parked) == 50
+    reasons = {m.attributes["original_case"]: m.attributes["error_reason"] for m in parked}
+    assert reasons == poison_sent
+    for message in parked:
+        assert message.attributes["error_message"] and message.attributes["source_message_id"]
+        case = int(message.attributes["original_case"])
+        assert message.data == POISON[(case // 20) % len(POISON)][0], "the original data is kept"
+
+
+def test_unreachable_model_store_retries_then_dead_letters_then_recovers(
+        tiny_bundle, pubsub_emulator, tmp_path):
+    from google.cloud import pubsub_v1
+
+    from sentiment import storage
+
+    project = f"e2e-{uuid.uuid4().hex[:8]}"
+    gcs = FakeGcs(log_dir=tmp_path).start()
+    gcs.create_bucket("models")
+    import os
+
+    previous = os.environ.get("STORAGE_EMULATOR_HOST")
+    os.environ.update(gcs.env)
+    storage.client.cache_clear()
+    try:
+        model_uri = publish_model(tiny_bundle, "models")
+    finally:
+        if previous is None:
+            os.environ.pop("STORAGE_EMULATOR_HOST")
+        else:
+            os.environ["STORAGE_EMULATOR_HOST"] = previous
+        storage.client.cache_clear()
+    gcs.stop()  # the model bucket is now unreachable
+
+    server = start_scorer(project, pubsub_emulator, gcs.endpoint, model_uri, tmp_path)
+    try:
+        topo = topology.create(project, server.url, min_backoff_seconds=1, max_backoff_seconds=2)
+        publisher, subscriber = pubsub_v1.PublisherClient(), pubsub_v1.SubscriberClient()
+        for i in range(3):
+            publisher.publish(topo.topic(topology.INPUT_TOPIC), json.dumps({"id": f"early{i}", "text": "late again"})
+                              .encode()).result(timeout=30)
+        dead = pull_all(subscriber, topo.observer(topology.DEAD_LETTER_TOPIC), 3, timeout=120)
+        assert sorted(json.loads(m.data)["id"] for m in dead) == ["early0", "early1", "early2"]
+        assert not pull_all(subscriber, topo.observer(topology.OUTPUT_TOPIC), 0, timeout=2, settle=1)
+
+        gcs.start()  # the bucket comes back (empty: the fake keeps objects in memory), republished
+        gcs.create_bucket("models")
+        os.environ.update(gcs.env)
+        storage.client.cache_clear()
+        try:
+            publish_model(tiny_bundle, "models")
+        finally:
+            os.environ.pop("STORAGE_EMULATOR_HOST")
+            storage.client.cache_clear()
+        for i in range(2):
+            publisher.publish(topo.topic(topology.INPUT_TOPIC), json.dumps({"id": f"late{i}", "text": "great crew"})
+                              .encode()).result(timeout=30)
+        scored = pull_all(subscriber, topo.observer(topology.OUTPUT_TOPIC), 2, timeout=60)
+        assert sorted(json.loads(m.data)["id"] for m in scored) == ["late0", "late1"]
+    finally:
+        server.stop()
+        gcs.stop()
+    log = server.log_path.read_text()
+    assert "model load failed" in log
+
+
+def test_legacy_push_envelope_and_redelivery_are_handled_in_process(tiny_bundle, pubsub_emulator, tmp_path):
+    """functions-framework converts the classic push envelope; a redelivered id is not scored twice."""
+    from google.cloud import pubsub_v1
+
+    from sentiment import service
+
+    from .functions_support import install, make_config, store_with
+
+    project = f"e2e-{uuid.uuid4().hex[:8]}"
+    topo = topology.Topology(project)
+    pubsub_v1.PublisherClient().create_topic(name=topo.topic(topology.OUTPUT_TOPIC))
+    subscriber = pubsub_v1.SubscriberClient()
+    subscriber.create_subscription(request={"name": topo.observer(topology.OUTPUT_TOPIC),
+                                            "topic": topo.topic(topology.OUTPUT_TOPIC)})
+    store = tmp_path / "store"
+    store_with(tiny_bundle, store)
+    install(make_config(MODEL_URI=str(store), GOOGLE_CLOUD_PROJECT=project))
+    try:
+        from .functions_support import cloudevent_client
+
+        client = cloudevent_client()
+        envelope = {"message": {"data": base64.b64encode(b'{"id": "42", "text": "lovely crew"}').decode(),
+                                "messageId": "m-1", "attributes": {"k": "v"}},
+                    "subscription": f"projects/{project}/subscriptions/s"}
+        path = f"/projects/{project}/topics/{topology.INPUT_TOPIC}"
+        assert client.post(path, json=envelope).status_code == 200
+        assert client.post(path, json=envelope).status_code == 200  # the same message id again
+        results = pull_all(subscriber, topo.observer(topology.OUTPUT_TOPIC), 1, timeout=30, settle=2)
+        assert [json.loads(m.data)["id"] for m in results] == ["42"]
+    finally:
+        service.use(None)
