@@ -146,9 +146,11 @@ def test_json_with_charset_is_fine(app):
     assert response.status_code == 200
 
 
-@pytest.mark.parametrize(("method", "path", "allow"), [("GET", "/predict", "POST"), ("PUT", "/", "POST"),
-                                                       ("POST", "/health", "GET, HEAD"), ("DELETE", "/model", "GET, HEAD"),
-                                                       ("GET", "/feedback", "POST")])
+WRONG_METHODS = [("GET", "/predict", "POST"), ("PUT", "/", "POST"), ("POST", "/health", "GET, HEAD"),
+                 ("DELETE", "/model", "GET, HEAD"), ("GET", "/feedback", "POST")]
+
+
+@pytest.mark.parametrize(("method", "path", "allow"), WRONG_METHODS)
 def test_wrong_method(app, method, path, allow):
     client, _ = app
     response = client.open(path, method=method)
@@ -202,7 +204,8 @@ def test_feedback_without_a_project_is_503(app):
 @pytest.mark.parametrize(
     ("body", "fragment"),
     [({"label": "negative"}, 'needs "text"'), ({"text": "x", "label": "meh"}, '"label" must be'),
-     ({"text": "x", "label": True}, '"label" must be'), ({"text": "x", "label": 1, "model_version": 3}, "model_version")],
+     ({"text": "x", "label": True}, '"label" must be'),
+     ({"text": "x", "label": 1, "model_version": 3}, "model_version")],
 )
 def test_bad_feedback(app, body, fragment):
     client, _ = app

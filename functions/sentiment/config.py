@@ -46,8 +46,8 @@ LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 SETTINGS: tuple[Setting, ...] = (
     Setting("MODEL_URI", "model_uri", str(DEFAULT_MODEL_STORE),
-            "Model bundle: a bundle directory, a model store (its LATEST is followed) or gs://BUCKET/PREFIX[/LATEST]. "
-            "Default: the bundle committed in models/."),
+            "Model bundle: a bundle directory, a model store (its LATEST is followed) or "
+            "gs://BUCKET/PREFIX[/LATEST]. Default: the bundle committed in models/."),
     Setting("MODEL_REFRESH_SECONDS", "model_refresh_seconds", "300",
             "How often an instance checks LATEST for a newer model version (0 = never).",
             _seconds, lambda v: v >= 0, "a number of seconds >= 0"),

@@ -39,7 +39,8 @@ def check_text(value: Any, where: str, config: Config) -> str:
     if not isinstance(value, str):
         raise Rejected(400, "bad_field", f"{where} must be a string, not {_json_type(value)}")
     if len(value) > config.max_text_chars:
-        raise Rejected(413, "too_large", f"{where} has {len(value):,} characters; the limit is {config.max_text_chars:,}")
+        limit = config.max_text_chars
+        raise Rejected(413, "too_large", f"{where} has {len(value):,} characters; the limit is {limit:,}")
     if not value.strip():
         raise Rejected(400, "empty_text", f"{where} is empty")
     if not tokenize(value):
