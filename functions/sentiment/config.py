@@ -34,7 +34,7 @@ class Setting:
     expected: str = ""  # how a valid value looks, for the error message
 
 
-def _positive_int(value: str) -> int:
+def _integer(value: str) -> int:
     return int(value)
 
 
@@ -64,12 +64,13 @@ SETTINGS: tuple[Setting, ...] = (
             "Topic receiving user feedback (text, label) for retraining."),
     Setting("MAX_TEXT_CHARS", "max_text_chars", "4000",
             "Longest text accepted (characters); longer ones are rejected, not truncated.",
-            _positive_int, lambda v: 1 <= v <= 100_000, "an integer from 1 to 100000"),
+            _integer, lambda v: 1 <= v <= 100_000, "an integer from 1 to 100000"),
     Setting("MAX_BATCH_SIZE", "max_batch_size", "1000",
-            "Most tweets in one HTTP request.", _positive_int, lambda v: 1 <= v <= 10_000, "an integer from 1 to 10000"),
+            "Most tweets in one HTTP request.",
+            _integer, lambda v: 1 <= v <= 10_000, "an integer from 1 to 10000"),
     Setting("MAX_REQUEST_BYTES", "max_request_bytes", "4194304",
             "Largest HTTP request body accepted (bytes).",
-            _positive_int, lambda v: 1_024 <= v <= 32 * 1024 * 1024, "an integer from 1024 to 33554432"),
+            _integer, lambda v: 1_024 <= v <= 32 * 1024 * 1024, "an integer from 1024 to 33554432"),
     Setting("LOG_LEVEL", "log_level", "INFO", "Python log level of the functions.",
             lambda v: v.upper(), lambda v: v in LOG_LEVELS, " / ".join(LOG_LEVELS)),
     Setting("METRICS_EXPORTER", "metrics_exporter", "log",
@@ -89,7 +90,7 @@ SETTINGS: tuple[Setting, ...] = (
             float, lambda v: 0 < v < 1, "a fraction strictly between 0 and 1"),
     Setting("BUZZ_MIN_TWEETS", "buzz_min_tweets", "50",
             "Fewest tweets in the window before a share can raise an alert.",
-            _positive_int, lambda v: v >= 1, "an integer >= 1"),
+            _integer, lambda v: v >= 1, "an integer >= 1"),
     Setting("BUZZ_COOLDOWN_SECONDS", "buzz_cooldown_seconds", "1800",
             "Least time between two alerts of the same instance.",
             _seconds, lambda v: v >= 0, "a number of seconds >= 0"),
