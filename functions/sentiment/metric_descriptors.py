@@ -86,8 +86,10 @@ MODEL_LOAD_FAILURES = MetricDescriptor(
 )
 METRIC_WRITE_FAILURES = MetricDescriptor(
     "metric_write_failures", "CUMULATIVE", "INT64", "1",
-    "Calls to the Monitoring API that failed (the points are retried once, then dropped).",
-    {},
+    "Calls to the Monitoring API that failed (the points are retried once, then dropped), by error code.",
+    # The code separates an outage (UNAVAILABLE, DEADLINE_EXCEEDED: transient, the next cumulative point
+    # carries the counts) from points the API refuses (INVALID_ARGUMENT: a bug, nothing will get through).
+    {"code": "gRPC status of the failure (UNAVAILABLE, DEADLINE_EXCEEDED, INVALID_ARGUMENT, ...) or CLIENT_ERROR."},
 )
 
 DESCRIPTORS: tuple[MetricDescriptor, ...] = (
