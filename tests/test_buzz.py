@@ -106,7 +106,7 @@ def test_old_tweets_leave_the_window():
         detector.add(START + i, True, 0.1, "v1", "bad", None)
     assert detector.share(START + 100) == 1.0 and detector.tweets == 100
     assert detector.share(START + 100 + 600) == 0.0 and detector.tweets == 0
-    assert detector.evidence() == []
+    assert detector.evidence(START + 100 + 600) == []
 
 
 def test_evidence_only_from_the_window():
@@ -114,7 +114,7 @@ def test_evidence_only_from_the_window():
     detector.add(START, True, 0.0, "v1", "old and awful", "old")
     for i in range(5):
         detector.add(START + 700 + i, True, 0.3, "v1", f"new {i}", f"new-{i}")
-    assert {e["id"] for e in detector.evidence()} == {f"new-{i}" for i in range(5)}
+    assert {e["id"] for e in detector.evidence(START + 705)} == {f"new-{i}" for i in range(5)}
 
 
 # -- through Telemetry: publishing, failures, shutdown --------------------------------------------

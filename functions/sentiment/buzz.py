@@ -87,7 +87,7 @@ class BuzzDetector:
 
     def add(self, now: float, negative: bool, probability_positive: float, model_version: str, text: str,
             tweet_id: str | None = None) -> None:
-        self._evict(now)
+        # no eviction here: every reader (share, evaluate) evicts first, and the hot path stays short
         start = now - now % self._bucket_seconds
         if not self._buckets or self._buckets[-1].start < start:
             self._buckets.append(_Bucket(start))
@@ -97,11 +97,11 @@ class BuzzDetector:
         if negative:
             bucket.negative += 1
             self.negative += 1
-        entry = (-probability_positive, next(self._sequence), tweet_id, text[:EVIDENCE_CHARS])
-        if len(bucket.evidence) < EVIDENCE_TWEETS:
-            heapq.heappush(bucket.evidence, entry)
-        elif entry[0] > bucket.evidence[0][0]:  # more negative than the least negative kept
-            heapq.heapreplace(bucket.evidence, entry)
+        evidence = bucket.evidence
+        if len(evidence) < EVIDENCE_TWEETS:
+            heapq.heappush(evidence, (-probability_positive, next(self._sequence), tweet_id, text[:EVIDENCE_CHARS]))
+        elif -probability_positive > evidence[0][0]:  # more negative than the least negative kept
+            heapq.heapreplace(evidence, (-probability_positive, next(self._sequence), tweet_id, text[:EVIDENCE_CHARS]))
         self._model_version = model_version
 
     def share(self, now: float) -> float:
@@ -147,7 +147,9 @@ class BuzzDetector:
             self.tweets -= old.tweets
             self.negative -= old.negative
 
-    def evidence(self) -> list[dict]:
+    def evidence(self, now: float) -> list[dict]:
+        """The most negative tweets of the window, most negative first."""
+        self._evict(now)
         kept = heapq.nlargest(EVIDENCE_TWEETS, itertools.chain.from_iterable(b.evidence for b in self._buckets))
         return [{"id": tweet_id, "text": text, "probability_positive": -negated}
                 for negated, _, tweet_id, text in kept]
@@ -161,7 +163,7 @@ class BuzzDetector:
             "tweets": self.tweets, "negative": self.negative, "negative_share": round(share, 4),
             "threshold": settings.negative_share, "resolve_below": round(settings.resolve_below, 4),
             "min_tweets": settings.min_tweets, "model_version": self._model_version,
-            "evidence": self.evidence(),
+            "evidence": self.evidence(now),
         }
         if kind == RESOLVED:
             payload["reason"] = reason

@@ -11,12 +11,13 @@ Nothing here is thread-safe or does I/O: ``Telemetry`` holds one lock around it,
 
 from __future__ import annotations
 
+import bisect
 import logging
 import math
 import re
-from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cached_property
 
 from . import metric_descriptors as md
 
@@ -31,6 +32,7 @@ MIN_INTERVAL_SECONDS = 0.001
 # otherwise create a series per distinct text); further label sets are counted under "other".
 MAX_LABEL_SETS_PER_METRIC = 100
 OVERFLOW_LABEL = "other"
+MAX_CACHED_KEYS = 10_000
 MAX_LABEL_CHARS = 128
 _UNSAFE_LABEL_CHARS = re.compile(r"[^A-Za-z0-9._:/-]")
 
@@ -44,18 +46,17 @@ class ExponentialBuckets:
     scale: float
 
     def lower_bound(self, index: int) -> float:
-        return self.scale * self.growth_factor ** (index - 1)
+        return self.bounds[index - 1]
+
+    @cached_property
+    def bounds(self) -> list[float]:
+        """The n+1 finite bounds, computed once: a bisection is cheaper than a logarithm per value."""
+        return [self.scale * self.growth_factor ** i for i in range(self.num_finite_buckets + 1)]
 
     def index(self, value: float) -> int:
         if not value >= self.scale:  # also catches NaN
             return 0
-        index = int(math.log(value / self.scale) / math.log(self.growth_factor)) + 1
-        # the logarithm can land a hair off an exact bound: settle it with the bounds themselves
-        while index > 1 and value < self.lower_bound(index):
-            index -= 1
-        while index <= self.num_finite_buckets and value >= self.lower_bound(index + 1):
-            index += 1
-        return min(index, self.num_finite_buckets + 1)
+        return bisect.bisect_right(self.bounds, value)
 
     def to_dict(self) -> dict:
         return {"exponential_buckets": {"num_finite_buckets": self.num_finite_buckets,
@@ -70,10 +71,14 @@ class LinearBuckets:
     width: float
     offset: float
 
+    @cached_property
+    def bounds(self) -> list[float]:
+        return [self.offset + self.width * i for i in range(self.num_finite_buckets + 1)]
+
     def index(self, value: float) -> int:
         if not value >= self.offset:
             return 0
-        return min(int((value - self.offset) / self.width) + 1, self.num_finite_buckets + 1)
+        return bisect.bisect_right(self.bounds, value)
 
     def to_dict(self) -> dict:
         return {"linear_buckets": {"num_finite_buckets": self.num_finite_buckets,
@@ -94,7 +99,7 @@ BUCKETS: dict[str, ExponentialBuckets | LinearBuckets] = {
 class Distribution:
     """Count, mean, sum of squared deviations (Welford: stable over millions of points) and bucket counts."""
 
-    __slots__ = ("buckets", "count", "mean", "sum_of_squared_deviation", "bucket_counts")
+    __slots__ = ("buckets", "count", "mean", "sum_of_squared_deviation", "bucket_counts", "_bounds")
 
     def __init__(self, buckets: ExponentialBuckets | LinearBuckets):
         self.buckets = buckets
@@ -102,13 +107,15 @@ class Distribution:
         self.mean = 0.0
         self.sum_of_squared_deviation = 0.0
         self.bucket_counts = [0] * (buckets.num_finite_buckets + 2)
+        self._bounds = buckets.bounds
 
     def add(self, value: float) -> None:
+        """``value`` must be a finite float (the aggregator checks): NaN would poison the mean."""
         self.count += 1
         delta = value - self.mean
         self.mean += delta / self.count
         self.sum_of_squared_deviation += delta * (value - self.mean)
-        self.bucket_counts[self.buckets.index(value)] += 1
+        self.bucket_counts[bisect.bisect_right(self._bounds, value)] += 1  # = buckets.index(value), inlined
 
     def to_dict(self) -> dict:
         """The API's Distribution value (a copy: later ``add`` calls do not change it)."""
@@ -176,31 +183,40 @@ LabelKey = tuple[str, tuple[tuple[str, str], ...]]
 
 
 class MetricsAggregator:
-    """Running totals since ``start_time``, one per (metric, label set). The caller serialises access."""
+    """Running totals since ``start_time``, one per (metric, label set). The caller serialises access.
+
+    ``key`` resolves labels to a series key once (checked against the descriptor, cleaned, capped) and
+    caches it; ``add`` and ``add_value`` are the cheap per-event operations on a resolved key.
+    """
 
     def __init__(self, start_time: float, max_label_sets: int = MAX_LABEL_SETS_PER_METRIC):
         self.start_time = start_time
         self._max_label_sets = max_label_sets
         self._counters: dict[LabelKey, int] = {}
         self._distributions: dict[LabelKey, Distribution] = {}
-        self._label_sets: Counter[str] = Counter()
+        self._label_sets: dict[str, set[LabelKey]] = {}  # metric type -> label sets handed out
+        self._keys: dict[tuple, LabelKey] = {}  # raw labels -> key
 
     def count(self, descriptor: md.MetricDescriptor, labels: dict[str, str], amount: int = 1) -> None:
         if descriptor.metric_kind != "CUMULATIVE" or descriptor.value_type != "INT64":
             raise ValueError(f"{descriptor.name} is not a counter")
-        key = self._key(descriptor, labels, self._counters)
-        self._counters[key] = self._counters.get(key, 0) + amount
+        self.add(self.key(descriptor, labels), amount)
 
     def observe(self, descriptor: md.MetricDescriptor, labels: dict[str, str], value: float) -> None:
         if descriptor.value_type != "DISTRIBUTION":
             raise ValueError(f"{descriptor.name} is not a distribution")
+        self.add_value(self.key(descriptor, labels), value)
+
+    def add(self, key: LabelKey, amount: int = 1) -> None:
+        self._counters[key] = self._counters.get(key, 0) + amount
+
+    def add_value(self, key: LabelKey, value: float) -> None:
         value = float(value)  # first: a value that is not a number must not leave an empty distribution
         if not math.isfinite(value):
-            raise ValueError(f"{descriptor.name}: {value} cannot be recorded")
-        key = self._key(descriptor, labels, self._distributions)
+            raise ValueError(f"{key[0]}: {value} cannot be recorded")
         distribution = self._distributions.get(key)
         if distribution is None:
-            distribution = self._distributions[key] = Distribution(BUCKETS[descriptor.type])
+            distribution = self._distributions[key] = Distribution(BUCKETS[key[0]])
         distribution.add(value)
 
     def snapshot(self, end_time: float) -> list[Series]:
@@ -211,20 +227,26 @@ class MetricsAggregator:
                    for (kind, labels), distribution in self._distributions.items()]
         return series
 
-    def _key(self, descriptor: md.MetricDescriptor, labels: dict[str, str], table: dict) -> LabelKey:
+    def key(self, descriptor: md.MetricDescriptor, labels: dict[str, str]) -> LabelKey:
+        raw = descriptor.type, tuple(labels.items())
+        key = self._keys.get(raw)
+        if key is None:
+            key = self._new_key(descriptor, labels)
+            if len(self._keys) < MAX_CACHED_KEYS:  # free-text labels must not grow the cache forever
+                self._keys[raw] = key
+        return key
+
+    def _new_key(self, descriptor: md.MetricDescriptor, labels: dict[str, str]) -> LabelKey:
         if labels.keys() != descriptor.labels.keys():
             raise ValueError(f"{descriptor.name} takes labels {sorted(descriptor.labels)}, got {sorted(labels)}")
+        known = self._label_sets.setdefault(descriptor.type, set())
         key = descriptor.type, tuple(sorted((name, clean_label(value)) for name, value in labels.items()))
-        if key in table:
-            return key
-        if self._label_sets[descriptor.type] >= self._max_label_sets:
-            if self._label_sets[descriptor.type] == self._max_label_sets:
+        if key not in known and len(known) >= self._max_label_sets:
+            key = descriptor.type, tuple((name, OVERFLOW_LABEL) for name in sorted(labels))
+            if key not in known:
                 log.warning("metric %s reached %d label sets; further ones are counted as %r",
                             descriptor.name, self._max_label_sets, OVERFLOW_LABEL)
-            key = descriptor.type, tuple((name, OVERFLOW_LABEL) for name in sorted(labels))
-            if key in table:
-                return key
-        self._label_sets[descriptor.type] += 1
+        known.add(key)
         return key
 
 

@@ -16,6 +16,7 @@ raises into its caller: failures are logged, and failed metric writes are themse
 from __future__ import annotations
 
 import logging
+import math
 import os
 import threading
 import time
@@ -33,6 +34,10 @@ from .structured_log import StructuredLog
 
 log = logging.getLogger(__name__)
 
+# end_of_request looks at the alerts and the flush clock at most this often: under load most requests
+# then cost a float comparison, and an alert is at most this late.
+HOUSEKEEPING_SECONDS = 1.0
+MAX_ROUTES = 1_000  # cached (source, sentiment, version) combinations; a handful in practice
 MAX_SOURCES = 8  # 'http' and 'pubsub' are expected; more means a caller bug, not a reason for more windows
 OTHER_SOURCE = "other"
 
@@ -65,7 +70,9 @@ class Telemetry:
         started = clock()
         self._aggregator = MetricsAggregator(start_time=started)
         self._detectors: dict[str, BuzzDetector] = {}
+        self._routes: dict[tuple[str, str, str], tuple] = {}
         self._last_flush_at = started
+        self._next_housekeeping = started
         self._last_end: float | None = None
         self._closed = False
         self.last_report: ExportReport | None = None  # the latest flush's outcome, for diagnostics
@@ -90,16 +97,29 @@ class Telemetry:
             # read every input before counting anything: a bad one must not leave a half-recorded tweet
             version, sentiment = str(prediction.model_version), str(prediction.sentiment)
             probability, latency_ms, text = float(prediction.probability_positive), float(latency_ms), str(text)
+            if not (math.isfinite(probability) and math.isfinite(latency_ms)):
+                raise ValueError(f"not a number: probability {probability}, latency {latency_ms}")
             with self._lock:
-                source = self._source(source)
-                self._aggregator.count(md.TWEETS_SCORED, {"source": source, "sentiment": sentiment,
-                                                          "model_version": version})
-                self._aggregator.observe(md.SCORING_LATENCY, {"source": source}, latency_ms)
-                self._aggregator.observe(md.PROBABILITY_POSITIVE, {"source": source, "model_version": version},
-                                         probability)
-                self._detector(source).add(now, sentiment == NEGATIVE, probability, version, text, tweet_id)
+                route = self._routes.get((source, sentiment, version)) or self._route(source, sentiment, version)
+                scored, latency, confidence, detector = route
+                self._aggregator.add(scored)
+                self._aggregator.add_value(latency, latency_ms)
+                self._aggregator.add_value(confidence, probability)
+                detector.add(now, sentiment == NEGATIVE, probability, version, text, tweet_id)
         except Exception:
             log.exception("telemetry: record_scored failed")
+
+    def _route(self, source: str, sentiment: str, version: str) -> tuple:
+        """Where a scored tweet is counted: resolved once per (source, sentiment, version), then cached."""
+        clean = self._source(source)
+        aggregator = self._aggregator
+        route = (aggregator.key(md.TWEETS_SCORED, {"source": clean, "sentiment": sentiment, "model_version": version}),
+                 aggregator.key(md.SCORING_LATENCY, {"source": clean}),
+                 aggregator.key(md.PROBABILITY_POSITIVE, {"source": clean, "model_version": version}),
+                 self._detector(clean))
+        if len(self._routes) < MAX_ROUTES:
+            self._routes[source, sentiment, version] = route
+        return route
 
     def record_rejected(self, source: str, reason: str) -> None:
         self._count("record_rejected", md.REQUESTS_REJECTED, source=source, reason=reason)
@@ -141,12 +161,15 @@ class Telemetry:
     def end_of_request(self) -> None:
         """Publishes due alerts; writes the metrics when the flush interval has elapsed. Cheap otherwise."""
         try:
+            now = self._clock()
+            if self._next_housekeeping - HOUSEKEEPING_SECONDS <= now < self._next_housekeeping:
+                return  # (a clock that stepped back falls outside the range and is not held back)
             if not self._housekeeping.acquire(blocking=False):
                 return  # another request is flushing or publishing: nothing for this one to wait for
             try:
-                now = self._clock()
+                self._next_housekeeping = now + HOUSEKEEPING_SECONDS
                 self._publish_transitions(now, closing=False)
-                if now - self._last_flush_at >= self._flush_seconds:
+                if not 0 <= now - self._last_flush_at < self._flush_seconds:
                     self._flush(now)
             finally:
                 self._housekeeping.release()
