@@ -1,0 +1,79 @@
+# Air Paradis tweet sentiment: two Cloud Functions (gen2) scoring tweets with a LiteRT model read from
+# a bucket, Pub/Sub in and out with dead letters, custom metrics, alert policies and a dashboard.
+#
+# Where things are:
+#   storage.tf     models bucket (model store) and function-source bucket + the source zip object
+#   pubsub.tf      topics, our own push subscription (retries + dead letters), dead-letter holding queue
+#   iam.tf         one service account per function + the push identity, each with only what it needs
+#   functions.tf   the two google_cloudfunctions2_function and their invoker bindings
+#   monitoring.tf  metric descriptors (from metric_descriptors.json), alert policies, dashboard
+#   bigquery.tf    optional BigQuery subscriptions landing scored tweets and feedback
+
+provider "google" {
+  project = var.project_id
+  region  = var.region
+
+  # Every resource that takes labels gets these (merged with its own).
+  default_labels = merge({ app = "air-paradis-sentiment", managed-by = "terraform" }, var.labels)
+}
+
+data "google_project" "this" {
+  project_id = var.project_id
+}
+
+locals {
+  bucket_location = coalesce(var.bucket_location, upper(var.region))
+  models_bucket   = coalesce(var.models_bucket_name, "${var.project_id}-sentiment-models")
+  source_bucket   = coalesce(var.source_bucket_name, "${var.project_id}-sentiment-fn-source")
+
+  # The functions follow gs://BUCKET/PREFIX/LATEST to the current bundle (converter publish/promote move it).
+  model_uri = "gs://${local.models_bucket}/${var.model_prefix}"
+
+  # Google-managed identity that forwards dead letters and writes BigQuery subscriptions.
+  pubsub_service_agent = "serviceAccount:service-${data.google_project.this.number}@gcp-sa-pubsub.iam.gserviceaccount.com"
+
+  # Both functions share one configuration (functions/sentiment/config.py reads all of it in each).
+  # Only names listed in config.SETTINGS may appear here; tests/test_infra_terraform.py checks it.
+  function_env = {
+    MODEL_URI             = local.model_uri
+    MODEL_REFRESH_SECONDS = tostring(var.model_refresh_seconds)
+    GOOGLE_CLOUD_PROJECT  = var.project_id
+    FUNCTION_REGION       = var.region
+    OUTPUT_TOPIC          = google_pubsub_topic.scored.name
+    ALERT_TOPIC           = google_pubsub_topic.alerts.name
+    DEAD_LETTER_TOPIC     = google_pubsub_topic.dead_letter.name
+    FEEDBACK_TOPIC        = google_pubsub_topic.feedback.name
+    LOG_LEVEL             = var.log_level
+    METRICS_EXPORTER      = "monitoring"
+    METRICS_FLUSH_SECONDS = tostring(var.metrics_flush_seconds)
+    # The instances' own bad-buzz detector (messages on the alerts topic) uses the same thresholds
+    # as the fleet-wide alert policy in monitoring.tf, so both tell the same story.
+    BUZZ_WINDOW_SECONDS   = tostring(var.bad_buzz_window_minutes * 60)
+    BUZZ_NEGATIVE_SHARE   = tostring(var.bad_buzz_negative_share)
+    BUZZ_MIN_TWEETS       = tostring(var.bad_buzz_min_tweets)
+    BUZZ_COOLDOWN_SECONDS = tostring(var.bad_buzz_cooldown_minutes * 60)
+  }
+
+  services = var.enable_apis ? toset(concat([
+    "artifactregistry.googleapis.com", # images of the functions
+    "cloudbuild.googleapis.com",       # builds them
+    "cloudfunctions.googleapis.com",
+    "iam.googleapis.com",
+    "logging.googleapis.com",
+    "monitoring.googleapis.com",
+    "pubsub.googleapis.com",
+    "run.googleapis.com", # gen2 functions are Cloud Run services
+    "storage.googleapis.com",
+  ], var.enable_bigquery_export ? ["bigquery.googleapis.com"] : [])) : toset([])
+}
+
+resource "google_project_service" "this" {
+  for_each = local.services
+
+  project = var.project_id
+  service = each.value
+
+  # Other workloads of the project may use these APIs: never switch them off on destroy.
+  disable_on_destroy         = false
+  disable_dependent_services = false
+}

@@ -1,0 +1,79 @@
+output "http_function_uri" {
+  description = "URL of the HTTP function (callers need an identity token for this audience unless http_allow_unauthenticated)."
+  value       = google_cloudfunctions2_function.http.service_config[0].uri
+}
+
+output "pubsub_function_uri" {
+  description = "URL of the Pub/Sub function (internal ingress; only the push subscription's identity may invoke it)."
+  value       = google_cloudfunctions2_function.pubsub.service_config[0].uri
+}
+
+output "model_uri" {
+  description = "Model store the functions read (MODEL_URI): publish with `python -m converter publish BUNDLE --to <this>`."
+  value       = local.model_uri
+}
+
+output "models_bucket" {
+  description = "Name of the models bucket."
+  value       = google_storage_bucket.models.name
+}
+
+output "function_source_object" {
+  description = "gs:// URI of the source zip the functions were built from (its name carries the zip's SHA-256)."
+  value       = "gs://${google_storage_bucket.function_source.name}/${google_storage_bucket_object.function_source.name}"
+}
+
+output "topics" {
+  description = "Topic IDs by role: tweets (in), scored, alerts, feedback, dead_letter."
+  value = {
+    tweets      = google_pubsub_topic.tweets.id
+    scored      = google_pubsub_topic.scored.id
+    alerts      = google_pubsub_topic.alerts.id
+    feedback    = google_pubsub_topic.feedback.id
+    dead_letter = google_pubsub_topic.dead_letter.id
+  }
+}
+
+output "push_subscription" {
+  description = "The tweets push subscription feeding the Pub/Sub function (retry and dead-letter policies)."
+  value       = google_pubsub_subscription.tweets_push.id
+}
+
+output "dead_letter_subscription" {
+  description = "Pull subscription holding dead-lettered tweets for inspection and replay."
+  value       = google_pubsub_subscription.dead_letter_hold.id
+}
+
+output "service_accounts" {
+  description = "Emails of the identities: http and pubsub (the functions), push (the push subscription's OIDC identity)."
+  value = {
+    http   = google_service_account.http.email
+    pubsub = google_service_account.pubsub.email
+    push   = google_service_account.push_invoker.email
+  }
+}
+
+output "alert_policies" {
+  description = "Alert policy IDs by purpose."
+  value = {
+    bad_buzz            = google_monitoring_alert_policy.bad_buzz.id
+    errors              = google_monitoring_alert_policy.errors.id
+    model_load_failures = google_monitoring_alert_policy.model_load_failures.id
+    dead_letters        = google_monitoring_alert_policy.dead_letters.id
+  }
+}
+
+output "dashboard_id" {
+  description = "ID of the Cloud Monitoring dashboard."
+  value       = google_monitoring_dashboard.sentiment.id
+}
+
+output "bigquery_tables" {
+  description = "BigQuery tables receiving scored tweets and feedback (empty unless enable_bigquery_export)."
+  value       = { for key, table in google_bigquery_table.landing : key => table.id }
+}
+
+output "http_public" {
+  description = "Whether the HTTP function is public (http_allow_unauthenticated); the smoke test then skips its not-public check."
+  value       = var.http_allow_unauthenticated
+}

@@ -1,0 +1,484 @@
+# Inputs of the root module. Every variable is typed, described and validated where a wrong value
+# would otherwise only fail at apply time (or worse, deploy something that silently misbehaves).
+
+# --- Project and placement ---------------------------------------------------------------------
+
+variable "project_id" {
+  type        = string
+  description = "ID of the Google Cloud project everything is deployed into."
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]{4,28}[a-z0-9]$", var.project_id))
+    error_message = "project_id must be a project ID (6-30 lowercase letters, digits or hyphens), not a project number or name."
+  }
+}
+
+variable "region" {
+  type        = string
+  description = "Region of the functions, the buckets (unless bucket_location is set) and the BigQuery dataset (unless bigquery_location is set)."
+  default     = "europe-west1"
+
+  validation {
+    condition     = can(regex("^[a-z]+-[a-z]+[0-9]+$", var.region))
+    error_message = "region must be a single region such as europe-west1, not a zone or a multi-region."
+  }
+}
+
+variable "labels" {
+  type        = map(string)
+  description = "Labels added to every resource that takes labels (merged over app = air-paradis-sentiment)."
+  default     = {}
+}
+
+variable "enable_apis" {
+  type        = bool
+  description = "Enable the Google APIs the deployment needs. Turn off when a platform team manages project services."
+  default     = true
+}
+
+# --- Storage -----------------------------------------------------------------------------------
+
+variable "models_bucket_name" {
+  type        = string
+  description = "Name of the bucket holding the model store (LATEST + immutable versioned bundles). Default: <project_id>-sentiment-models."
+  default     = null
+
+  validation {
+    condition     = var.models_bucket_name == null || can(regex("^[a-z0-9][a-z0-9._-]{1,61}[a-z0-9]$", var.models_bucket_name))
+    error_message = "models_bucket_name must be a valid bucket name (3-63 lowercase letters, digits, dots, hyphens or underscores)."
+  }
+}
+
+variable "source_bucket_name" {
+  type        = string
+  description = "Name of the bucket holding the functions' source zips. Default: <project_id>-sentiment-fn-source."
+  default     = null
+
+  validation {
+    condition     = var.source_bucket_name == null || can(regex("^[a-z0-9][a-z0-9._-]{1,61}[a-z0-9]$", var.source_bucket_name))
+    error_message = "source_bucket_name must be a valid bucket name (3-63 lowercase letters, digits, dots, hyphens or underscores)."
+  }
+}
+
+variable "bucket_location" {
+  type        = string
+  description = "Location of both buckets. Default: the functions' region (no cross-region reads on model load)."
+  default     = null
+}
+
+variable "model_prefix" {
+  type        = string
+  description = "Prefix of the model store inside the models bucket: the functions read gs://<models bucket>/<model_prefix>/LATEST."
+  default     = "sentiment"
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*$", var.model_prefix))
+    error_message = "model_prefix must be a relative object path without leading, trailing or double slashes."
+  }
+}
+
+variable "model_noncurrent_days" {
+  type        = number
+  description = "Days a replaced or deleted model object (an old LATEST pointer, a removed bundle file) is kept before deletion."
+  default     = 30
+
+  validation {
+    condition     = var.model_noncurrent_days >= 1
+    error_message = "model_noncurrent_days must be at least 1."
+  }
+}
+
+variable "model_noncurrent_versions" {
+  type        = number
+  description = "Noncurrent versions kept per model object (LATEST is rewritten on every publish); older ones are deleted."
+  default     = 10
+
+  validation {
+    condition     = var.model_noncurrent_versions >= 1
+    error_message = "model_noncurrent_versions must be at least 1."
+  }
+}
+
+variable "force_destroy_buckets" {
+  type        = bool
+  description = "Let `terraform destroy` delete non-empty buckets (published models included). Keep false outside throwaway projects."
+  default     = false
+}
+
+variable "function_source_zip" {
+  type        = string
+  description = "Path of the functions' source zip built by infra/package_function.py. Default: build/function-source.zip at the repository root."
+  default     = null
+}
+
+# --- Pub/Sub -----------------------------------------------------------------------------------
+
+variable "topic_names" {
+  type = object({
+    tweets      = string
+    scored      = string
+    alerts      = string
+    feedback    = string
+    dead_letter = string
+  })
+  description = "Names of the topics: tweets in, scored tweets out, bad-buzz alerts, user feedback, dead letters. The defaults are the functions' own defaults (functions/sentiment/config.py)."
+  default = {
+    tweets      = "tweets"
+    scored      = "tweets-scored"
+    alerts      = "sentiment-alerts"
+    feedback    = "sentiment-feedback"
+    dead_letter = "tweets-dead-letter"
+  }
+
+  validation {
+    condition = alltrue([
+      for name in values(var.topic_names) : can(regex("^[A-Za-z][A-Za-z0-9._~+%-]{2,254}$", name)) && !startswith(lower(name), "goog")
+    ])
+    error_message = "Every topic name must start with a letter, be 3-255 characters of letters, digits and -._~+% and not start with goog."
+  }
+
+  validation {
+    condition     = length(distinct(values(var.topic_names))) == 5
+    error_message = "The five topic names must be different."
+  }
+}
+
+variable "max_delivery_attempts" {
+  type        = number
+  description = "Deliveries of a tweet to the Pub/Sub function before it is moved to the dead-letter topic."
+  default     = 10
+
+  validation {
+    condition     = var.max_delivery_attempts >= 5 && var.max_delivery_attempts <= 100
+    error_message = "Pub/Sub accepts 5 to 100 delivery attempts."
+  }
+}
+
+variable "retry_backoff" {
+  type = object({
+    minimum = string
+    maximum = string
+  })
+  description = "Exponential backoff between redeliveries of a tweet the Pub/Sub function failed on (durations such as \"10s\")."
+  default = {
+    minimum = "10s"
+    maximum = "600s"
+  }
+
+  validation {
+    condition     = can(regex("^[0-9]+s$", var.retry_backoff.minimum)) && can(regex("^[0-9]+s$", var.retry_backoff.maximum))
+    error_message = "Backoffs are whole seconds followed by s, such as 10s."
+  }
+
+  validation {
+    condition     = try(tonumber(trimsuffix(var.retry_backoff.minimum, "s")) <= tonumber(trimsuffix(var.retry_backoff.maximum, "s")) && tonumber(trimsuffix(var.retry_backoff.maximum, "s")) <= 600, false)
+    error_message = "retry_backoff.minimum must not exceed retry_backoff.maximum, which Pub/Sub caps at 600s."
+  }
+}
+
+# --- Functions ---------------------------------------------------------------------------------
+
+variable "http_function" {
+  type = object({
+    name            = optional(string, "sentiment-predict")
+    memory          = optional(string, "512Mi")
+    cpu             = optional(string, "1")
+    min_instances   = optional(number, 0)
+    max_instances   = optional(number, 10)
+    concurrency     = optional(number, 1)
+    timeout_seconds = optional(number, 60)
+  })
+  description = "Sizing of the HTTP function (POST /predict, GET /health, ...). min_instances > 0 removes cold starts but is billed at rest."
+  default     = {}
+
+  validation {
+    # 25 characters at most: the service accounts are named <name>-fn and <name>-push (30 at most).
+    condition     = can(regex("^[a-z][a-z0-9-]{1,23}[a-z0-9]$", var.http_function.name))
+    error_message = "http_function.name must be 3-25 lowercase letters, digits or hyphens, starting with a letter."
+  }
+
+  validation {
+    condition     = can(regex("^[0-9]+(Mi|Gi|M|G)$", var.http_function.memory))
+    error_message = "http_function.memory must look like 512Mi or 1Gi."
+  }
+
+  validation {
+    condition     = var.http_function.min_instances >= 0 && var.http_function.min_instances <= var.http_function.max_instances && var.http_function.max_instances >= 1
+    error_message = "http_function needs 0 <= min_instances <= max_instances and max_instances >= 1."
+  }
+
+  validation {
+    condition     = var.http_function.concurrency >= 1 && var.http_function.concurrency <= 1000 && (var.http_function.concurrency == 1 || try(tonumber(var.http_function.cpu) >= 1, false))
+    error_message = "http_function.concurrency must be 1-1000, and above 1 only with cpu >= 1 (a Cloud Run rule)."
+  }
+
+  validation {
+    condition     = var.http_function.timeout_seconds >= 1 && var.http_function.timeout_seconds <= 3600
+    error_message = "http_function.timeout_seconds must be 1-3600."
+  }
+}
+
+variable "pubsub_function" {
+  type = object({
+    name            = optional(string, "sentiment-score")
+    memory          = optional(string, "512Mi")
+    cpu             = optional(string, "1")
+    min_instances   = optional(number, 0)
+    max_instances   = optional(number, 10)
+    concurrency     = optional(number, 1)
+    timeout_seconds = optional(number, 60)
+  })
+  description = "Sizing of the function the tweets push subscription delivers to. timeout_seconds is also the subscription's ack deadline."
+  default     = {}
+
+  validation {
+    # 25 characters at most: the service accounts are named <name>-fn and <name>-push (30 at most).
+    condition     = can(regex("^[a-z][a-z0-9-]{1,23}[a-z0-9]$", var.pubsub_function.name))
+    error_message = "pubsub_function.name must be 3-25 lowercase letters, digits or hyphens, starting with a letter."
+  }
+
+  validation {
+    condition     = can(regex("^[0-9]+(Mi|Gi|M|G)$", var.pubsub_function.memory))
+    error_message = "pubsub_function.memory must look like 512Mi or 1Gi."
+  }
+
+  validation {
+    condition     = var.pubsub_function.min_instances >= 0 && var.pubsub_function.min_instances <= var.pubsub_function.max_instances && var.pubsub_function.max_instances >= 1
+    error_message = "pubsub_function needs 0 <= min_instances <= max_instances and max_instances >= 1."
+  }
+
+  validation {
+    condition     = var.pubsub_function.concurrency >= 1 && var.pubsub_function.concurrency <= 1000 && (var.pubsub_function.concurrency == 1 || try(tonumber(var.pubsub_function.cpu) >= 1, false))
+    error_message = "pubsub_function.concurrency must be 1-1000, and above 1 only with cpu >= 1 (a Cloud Run rule)."
+  }
+
+  validation {
+    # The push subscription's ack deadline is the function's timeout, and Pub/Sub caps it at 600 s.
+    condition     = var.pubsub_function.timeout_seconds >= 10 && var.pubsub_function.timeout_seconds <= 600
+    error_message = "pubsub_function.timeout_seconds must be 10-600 (it is also the push ack deadline)."
+  }
+}
+
+variable "build_service_account" {
+  type        = string
+  description = "Service account Cloud Build uses to build the functions (projects/P/serviceAccounts/EMAIL). Null: the project's default build service account."
+  default     = null
+
+  validation {
+    condition     = var.build_service_account == null || can(regex("^projects/[^/]+/serviceAccounts/[^/]+@[^/]+$", var.build_service_account))
+    error_message = "build_service_account must be a full name: projects/PROJECT/serviceAccounts/EMAIL."
+  }
+}
+
+variable "log_level" {
+  type        = string
+  description = "LOG_LEVEL of both functions."
+  default     = "INFO"
+
+  validation {
+    condition     = contains(["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"], var.log_level)
+    error_message = "log_level must be DEBUG, INFO, WARNING, ERROR or CRITICAL."
+  }
+}
+
+variable "model_refresh_seconds" {
+  type        = number
+  description = "How often an instance checks LATEST for a newer model (0 = never; a new model then needs new instances)."
+  default     = 300
+
+  validation {
+    condition     = var.model_refresh_seconds >= 0
+    error_message = "model_refresh_seconds must be >= 0."
+  }
+}
+
+variable "metrics_flush_seconds" {
+  type        = number
+  description = "Least time between two writes of an instance's aggregated metrics to Cloud Monitoring."
+  default     = 60
+
+  validation {
+    # Cloud Monitoring rejects points of one series written less than ~5-10 s apart; the code requires >= 10.
+    condition     = var.metrics_flush_seconds >= 10
+    error_message = "metrics_flush_seconds must be >= 10."
+  }
+}
+
+# --- Access to the HTTP function ---------------------------------------------------------------
+
+variable "http_invoker_members" {
+  type        = list(string)
+  description = "IAM members allowed to call the HTTP function (user:, group:, serviceAccount:, domain:, principal:, principalSet:). Public access is http_allow_unauthenticated's job."
+  default     = []
+
+  validation {
+    condition     = alltrue([for m in var.http_invoker_members : can(regex("^(user|group|serviceAccount|domain|principal|principalSet):.+$", m))])
+    error_message = "http_invoker_members takes typed members such as group:comms@example.com; allUsers/allAuthenticatedUsers are refused here (see http_allow_unauthenticated)."
+  }
+}
+
+variable "smoke_test_member" {
+  type        = string
+  description = "Extra invoker of the HTTP function for the post-deploy smoke test (cloudbuild.yaml passes the build's service account). Null: none."
+  default     = null
+
+  validation {
+    condition     = var.smoke_test_member == null || can(regex("^(user|serviceAccount):.+$", var.smoke_test_member))
+    error_message = "smoke_test_member must be a user: or serviceAccount: member."
+  }
+}
+
+variable "http_allow_unauthenticated" {
+  type        = bool
+  description = "Make the HTTP function public (allUsers gets run.invoker). Off by default: callers need an identity token. Turn on deliberately."
+  default     = false
+}
+
+variable "http_ingress" {
+  type        = string
+  description = "Network ingress of the HTTP function: ALLOW_ALL (IAM still applies), ALLOW_INTERNAL_ONLY or ALLOW_INTERNAL_AND_GCLB."
+  default     = "ALLOW_ALL"
+
+  validation {
+    condition     = contains(["ALLOW_ALL", "ALLOW_INTERNAL_ONLY", "ALLOW_INTERNAL_AND_GCLB"], var.http_ingress)
+    error_message = "http_ingress must be ALLOW_ALL, ALLOW_INTERNAL_ONLY or ALLOW_INTERNAL_AND_GCLB."
+  }
+}
+
+# --- Monitoring and alerting -------------------------------------------------------------------
+
+variable "alert_email" {
+  type        = string
+  description = "Email address notified by the alert policies (an email notification channel is created). Null: no email channel."
+  default     = null
+
+  validation {
+    condition     = var.alert_email == null || can(regex("^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$", var.alert_email))
+    error_message = "alert_email must be an email address."
+  }
+}
+
+variable "notification_channels" {
+  type        = list(string)
+  description = "Existing notification channel IDs (projects/P/notificationChannels/N) notified in addition to alert_email."
+  default     = []
+}
+
+variable "bad_buzz_window_minutes" {
+  type        = number
+  description = "Window over which the negative share of scored tweets is computed, by the functions and by the alert policy."
+  default     = 10
+
+  validation {
+    condition     = var.bad_buzz_window_minutes >= 1 && var.bad_buzz_window_minutes <= 1440 && floor(var.bad_buzz_window_minutes) == var.bad_buzz_window_minutes
+    error_message = "bad_buzz_window_minutes must be a whole number of minutes from 1 to 1440."
+  }
+}
+
+variable "bad_buzz_negative_share" {
+  type        = number
+  description = "Negative share of the scored tweets in the window above which a bad buzz is declared."
+  default     = 0.6
+
+  validation {
+    condition     = var.bad_buzz_negative_share > 0 && var.bad_buzz_negative_share < 1
+    error_message = "bad_buzz_negative_share must be strictly between 0 and 1."
+  }
+}
+
+variable "bad_buzz_min_tweets" {
+  type        = number
+  description = "Fewest tweets scored in the window before a negative share can raise a bad-buzz alert (ten angry tweets are not a buzz)."
+  default     = 50
+
+  validation {
+    condition     = var.bad_buzz_min_tweets >= 1 && floor(var.bad_buzz_min_tweets) == var.bad_buzz_min_tweets
+    error_message = "bad_buzz_min_tweets must be a whole number >= 1."
+  }
+}
+
+variable "bad_buzz_cooldown_minutes" {
+  type        = number
+  description = "Least time between two bad-buzz messages an instance publishes on the alerts topic."
+  default     = 30
+
+  validation {
+    condition     = var.bad_buzz_cooldown_minutes >= 0
+    error_message = "bad_buzz_cooldown_minutes must be >= 0."
+  }
+}
+
+variable "bad_buzz_sources" {
+  type        = list(string)
+  description = "Sources whose tweets count towards the bad-buzz alert policy: pubsub (the stream), http (ad hoc requests)."
+  default     = ["pubsub", "http"]
+
+  validation {
+    condition     = length(var.bad_buzz_sources) > 0 && alltrue([for s in var.bad_buzz_sources : contains(["pubsub", "http"], s)])
+    error_message = "bad_buzz_sources must be a non-empty subset of [\"pubsub\", \"http\"]."
+  }
+}
+
+variable "error_rate_threshold" {
+  type        = number
+  description = "Share of refused requests/messages (and of 5xx responses) over 10 minutes above which the error alert fires."
+  default     = 0.05
+
+  validation {
+    condition     = var.error_rate_threshold > 0 && var.error_rate_threshold < 1
+    error_message = "error_rate_threshold must be strictly between 0 and 1."
+  }
+}
+
+variable "error_rate_min_requests" {
+  type        = number
+  description = "Fewest requests/messages in 10 minutes before an error rate can fire (one failure out of three is noise)."
+  default     = 20
+
+  validation {
+    condition     = var.error_rate_min_requests >= 1
+    error_message = "error_rate_min_requests must be >= 1."
+  }
+}
+
+# --- Optional BigQuery landing ------------------------------------------------------------------
+
+variable "enable_bigquery_export" {
+  type        = bool
+  description = "Land scored tweets and feedback in BigQuery tables through BigQuery subscriptions."
+  default     = false
+}
+
+variable "bigquery_dataset_id" {
+  type        = string
+  description = "Dataset receiving the scored_tweets and feedback tables (when enable_bigquery_export)."
+  default     = "air_paradis_sentiment"
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9_]{1,1024}$", var.bigquery_dataset_id))
+    error_message = "bigquery_dataset_id may hold only letters, digits and underscores."
+  }
+}
+
+variable "bigquery_location" {
+  type        = string
+  description = "Location of the BigQuery dataset (a region or EU/US). Default: the functions' region."
+  default     = null
+}
+
+variable "bigquery_partition_expiration_days" {
+  type        = number
+  description = "Days a daily partition of the landed tables is kept (null: forever)."
+  default     = null
+
+  validation {
+    condition     = var.bigquery_partition_expiration_days == null || try(var.bigquery_partition_expiration_days >= 1, false)
+    error_message = "bigquery_partition_expiration_days must be null or >= 1."
+  }
+}
+
+variable "bigquery_deletion_protection" {
+  type        = bool
+  description = "Refuse to let Terraform delete the landed tables (and their data)."
+  default     = true
+}
