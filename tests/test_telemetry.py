@@ -289,3 +289,30 @@ def test_a_failing_log_stream_is_reported_not_raised(caplog):
     telemetry.shutdown()
     assert telemetry.last_report.dropped == 1
     assert "dropped 1 points" in caplog.text
+
+
+def test_the_observability_doc_describes_every_metric_as_declared():
+    from tests.conftest import REPO
+
+    doc = (REPO / "docs" / "observability.md").read_text(encoding="utf-8")
+    for descriptor in md.DESCRIPTORS:
+        labels = ", ".join(f"`{name}`" for name in descriptor.labels)
+        kind = f"{descriptor.metric_kind} {descriptor.value_type}"
+        row = f"| `{descriptor.name}` | {kind} | {descriptor.unit} | {labels} |"
+        assert row in doc, f"docs/observability.md: no row {row!r}"
+
+
+def test_shutdown_in_a_signal_handler_that_interrupted_a_record_call_does_not_deadlock():
+    """SIGTERM runs its handler in the main thread, possibly between two bytecodes of a record_* call."""
+    clock, stream, finished = FakeClock(), io.StringIO(), threading.Event()
+    telemetry = Telemetry(config(), clock=clock, log_stream=stream)
+    telemetry.record_rejected("http", "bad_json")
+
+    def interrupted_record() -> None:
+        with telemetry._lock:  # where record_* was when the signal arrived
+            telemetry.shutdown()
+        finished.set()
+
+    threading.Thread(target=interrupted_record, daemon=True).start()
+    assert finished.wait(10), "shutdown deadlocked on the aggregates' lock"
+    assert log_lines(stream)[0]["metrics"][0]["value"] == {"int64_value": 1}

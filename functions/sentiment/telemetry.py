@@ -63,9 +63,10 @@ class Telemetry:
         self._buzz_settings = BuzzSettings.from_config(config)
         self._structured_log = StructuredLog(log_stream)
         self._exporter = self._choose_exporter(metric_client)
-        # _lock guards the aggregates (held briefly, never during I/O); _housekeeping makes one thread
-        # at a time flush or publish while the others go on without waiting.
-        self._lock = threading.Lock()
+        # _lock guards the aggregates (held briefly, never during I/O). Re-entrant because shutdown() may
+        # run in a SIGTERM handler that interrupted this very thread inside a record_* call.
+        # _housekeeping makes one thread at a time flush or publish while the others go on without waiting.
+        self._lock = threading.RLock()
         self._housekeeping = threading.Lock()
         started = clock()
         self._aggregator = MetricsAggregator(start_time=started)
