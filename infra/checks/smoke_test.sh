@@ -37,10 +37,12 @@ curl -fsS --retry 12 --retry-delay 10 --retry-all-errors --max-time 30 -H "$AUTH
 echo
 echo "ok: /health"
 
-prediction=$(curl -sS --retry 3 --retry-delay 10 --retry-all-errors --max-time 60 -w '\n%{http_code}' \
+# 503 is retried a few times (a model loading on a fresh instance), then it is the answer.
+body_file=$(mktemp)
+trap 'rm -f "$body_file"' EXIT
+status=$(curl -sS --retry 3 --retry-delay 10 --max-time 60 -o "$body_file" -w '%{http_code}' \
   -H "$AUTH" -H 'Content-Type: application/json' -d "$TWEET" "$URL/predict")
-status="${prediction##*$'\n'}"
-body="${prediction%$'\n'*}"
+body=$(cat "$body_file")
 [[ "$status" == "200" ]] || fail "POST /predict answered HTTP $status: $body (503 = no model: publish one)"
 python3 - "$body" <<'EOF' || fail "POST /predict returned an unexpected body: $body"
 import json, sys
