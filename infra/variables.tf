@@ -185,10 +185,10 @@ variable "http_function" {
     cpu             = optional(string, "1")
     min_instances   = optional(number, 0)
     max_instances   = optional(number, 10)
-    concurrency     = optional(number, 1)
+    concurrency     = optional(number, 4)
     timeout_seconds = optional(number, 60)
   })
-  description = "Sizing of the HTTP function (POST /predict, GET /health, ...). min_instances > 0 removes cold starts but is billed at rest."
+  description = "Sizing of the HTTP function (POST /predict, GET /health, ...). min_instances > 0 removes cold starts but is billed at rest. concurrency 4 matches the request threads functions-framework runs per vCPU (the model's interpreter is lock-guarded)."
   default     = {}
 
   validation {
@@ -225,7 +225,7 @@ variable "pubsub_function" {
     cpu             = optional(string, "1")
     min_instances   = optional(number, 0)
     max_instances   = optional(number, 10)
-    concurrency     = optional(number, 1)
+    concurrency     = optional(number, 4)
     timeout_seconds = optional(number, 60)
   })
   description = "Sizing of the function the tweets push subscription delivers to. timeout_seconds is also the subscription's ack deadline."
