@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # checkov in a virtualenv of its own: it pins old versions of packaging & co. that would fight the
-# project's .venv. Idempotent: the venv is built once per checkov version (a stamp file records it),
-# then reused, so the offline checks cost ~2 s after the first run (~1 min, needs PyPI).
+# project's .venv. Idempotent: the venv is built once per checkov version (a stamp file records it)
+# and rebuilt only if it stops working, so the offline checks cost ~3 s after the first run
+# (~30-60 s, needs PyPI).
 #
 #   infra/checks/setup_checkov.sh               make sure .venv-checkov has checkov, print its path
 #   infra/checks/setup_checkov.sh --run [ARGS]  ...then scan infra/ offline with .checkov.yaml
@@ -14,10 +15,19 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 VENV="${CHECKOV_VENV:-$ROOT/.venv-checkov}"
 STAMP="$VENV/.installed-checkov-$CHECKOV_VERSION"
 
-if [[ ! -f "$STAMP" ]]; then
+if [[ ! -f "$STAMP" ]] || ! "$VENV/bin/python" -c "import checkov" >/dev/null 2>&1; then
   echo "setting up checkov $CHECKOV_VERSION in $VENV" >&2
-  "${PYTHON:-python3}" -m venv "$VENV"
-  "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check "checkov==$CHECKOV_VERSION" >&2
+  if [[ -f "$VENV/pyvenv.cfg" ]]; then
+    rm -rf "$VENV"  # a stale or broken virtualenv (and only a virtualenv) is rebuilt from scratch
+  fi
+  log="$(mktemp)"
+  trap 'rm -f "$log"' EXIT
+  if ! { "${PYTHON:-python3}" -m venv "$VENV" &&
+         "$VENV/bin/python" -m pip install --disable-pip-version-check "checkov==$CHECKOV_VERSION"; } >"$log" 2>&1; then
+    tail -n 40 "$log" >&2
+    echo "could not install checkov $CHECKOV_VERSION into $VENV (see above)" >&2
+    exit 1
+  fi
   touch "$STAMP"
 fi
 
