@@ -14,7 +14,6 @@ import pytest
 from sentiment.config import Config
 from sentiment.model import Prediction
 from sentiment.telemetry import Telemetry
-from tests.pubsub_fixtures import pubsub_emulator_fixture  # noqa: F401
 
 pytestmark = pytest.mark.slow
 

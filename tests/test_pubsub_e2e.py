@@ -143,7 +143,7 @@ def test_unreachable_model_store_retries_then_dead_letters_then_recovers(
 
     server = start_scorer(project, pubsub_emulator, gcs.endpoint, model_uri, tmp_path)
     try:
-        topo = topology.create(project, server.url, min_backoff_seconds=1, max_backoff_seconds=2)
+        topo = topology.create(project, server.url)
         publisher, subscriber = pubsub_v1.PublisherClient(), pubsub_v1.SubscriberClient()
         for i in range(3):
             publisher.publish(topo.topic(topology.INPUT_TOPIC), json.dumps({"id": f"early{i}", "text": "late again"})

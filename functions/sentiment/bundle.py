@@ -208,18 +208,18 @@ def resolve(uri: str) -> tuple[str, str | None]:
 def _resolve_gcs(uri: str) -> tuple[str, str | None]:
     from google.api_core import exceptions as gexc
 
-    from .storage import GcsPath, blob
+    from .storage import GcsPath, blob, call_options
 
     path = GcsPath.parse(uri)
     try:
         if path.name.endswith(LATEST_FILE) and path.name.rsplit("/", 1)[-1] == LATEST_FILE:
             store = GcsPath(path.bucket, path.name[: -len(LATEST_FILE)].rstrip("/"))
-            version = parse_version(blob(path).download_as_bytes(), uri)
+            version = parse_version(blob(path).download_as_bytes(**call_options()), uri)
             return str(store.child(version)), version
-        if blob(path.child(MANIFEST_FILE)).exists():
+        if blob(path.child(MANIFEST_FILE)).exists(**call_options()):
             return str(path), None
         latest = path.child(LATEST_FILE)
-        version = parse_version(blob(latest).download_as_bytes(), str(latest))
+        version = parse_version(blob(latest).download_as_bytes(**call_options()), str(latest))
         return str(path.child(version)), version
     except gexc.NotFound:
         raise BundleError(f"no bundle or {LATEST_FILE} at {uri}") from None
@@ -236,23 +236,23 @@ def fetch(uri: str, cache_dir: Path | None = None) -> LocalBundle:
 def _download(location: str, cache_dir: Path | None, source: str) -> LocalBundle:
     from google.api_core import exceptions as gexc
 
-    from .storage import GcsPath, blob
+    from .storage import GcsPath, blob, call_options
 
     remote = GcsPath.parse(location)
     root = cache_dir or Path(os.environ.get("MODEL_CACHE_DIR") or tempfile.gettempdir()) / "sentiment-models"
     target = root / remote.bucket / remote.name
     try:
-        manifest_raw = blob(remote.child(MANIFEST_FILE)).download_as_bytes()
+        manifest_raw = blob(remote.child(MANIFEST_FILE)).download_as_bytes(**call_options())
         manifest = parse_manifest(manifest_raw)
         target.mkdir(parents=True, exist_ok=True)
         model_path = target / MODEL_FILE
         if not (model_path.is_file() and sha256_file(model_path) == manifest.model_sha256):
             partial = target / f".{MODEL_FILE}.{os.getpid()}.part"
             model_blob = blob(remote.child(MODEL_FILE))
-            model_blob.reload()
+            model_blob.reload(**call_options())
             if (model_blob.size or 0) > MAX_MODEL_BYTES:
                 raise BundleError(f"{location}/{MODEL_FILE} is larger than {MAX_MODEL_BYTES} bytes")
-            model_blob.download_to_filename(str(partial))
+            model_blob.download_to_filename(str(partial), **call_options())
             os.replace(partial, model_path)  # atomic: a concurrent reader never sees half a model
         _write_atomically(target / MANIFEST_FILE, manifest_raw)
     except gexc.NotFound as error:

@@ -84,7 +84,7 @@ SETTINGS: tuple[Setting, ...] = (
             _seconds, lambda v: v >= 10, "a number of seconds >= 10"),
     Setting("BUZZ_WINDOW_SECONDS", "buzz_window_seconds", "600",
             "Sliding window over which the negative share is computed.",
-            _seconds, lambda v: 60 <= v <= 86_400, "a number of seconds from 60 to 86400"),
+            _seconds, lambda v: 10 <= v <= 86_400, "a number of seconds from 10 to 86400"),
     Setting("BUZZ_NEGATIVE_SHARE", "buzz_negative_share", "0.6",
             "Negative share of the window above which a bad buzz is declared.",
             float, lambda v: 0 < v < 1, "a fraction strictly between 0 and 1"),

@@ -11,8 +11,10 @@ import contextvars
 import json
 import logging
 import sys
+import threading
 import time
 from datetime import UTC, datetime
+from typing import Any, TextIO
 
 request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("request_id", default=None)
 trace: contextvars.ContextVar[str | None] = contextvars.ContextVar("trace", default=None)
@@ -26,11 +28,31 @@ def preview(text: str) -> str:
     return text if len(text) <= TEXT_PREFIX else text[:TEXT_PREFIX] + "…"
 
 
+def render(severity: str, message: str, **fields: Any) -> str:
+    """One line of JSON; values JSON cannot hold (datetimes, paths) are written with ``str``."""
+    return json.dumps({"severity": severity, "message": message, **fields},
+                      ensure_ascii=False, separators=(",", ":"), default=str)
+
+
+class StructuredLog:
+    """Writes structured lines to a stream (default: the current ``sys.stdout``) outside ``logging``
+    (the metrics exporter's lines), one locked write per line so threads never interleave them."""
+
+    def __init__(self, stream: TextIO | None = None):
+        self._stream = stream
+        self._lock = threading.Lock()
+
+    def write(self, severity: str, message: str, **fields: Any) -> None:
+        line = render(severity, message, **fields) + "\n"
+        stream = self._stream if self._stream is not None else sys.stdout  # looked up late: tests swap stdout
+        with self._lock:
+            stream.write(line)
+            stream.flush()
+
+
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         entry = {
-            "severity": record.levelname,
-            "message": record.getMessage(),
             "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
             "logger": record.name,
         }
@@ -43,7 +65,7 @@ class JsonFormatter(logging.Formatter):
                 entry[key] = value
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
-        return json.dumps(entry, default=str, ensure_ascii=False)
+        return render(record.levelname, record.getMessage(), **entry)
 
 
 _configured = False

@@ -21,7 +21,9 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from . import logs
+from .errors import ModelUnavailable
 from .payloads import Rejected, parse_tweet
+from .publisher import PublishError
 
 if TYPE_CHECKING:
     from .service import Service
@@ -80,7 +82,14 @@ def handle(service: Service, event) -> None:
             service.telemetry.record_rejected(SOURCE, rejected.reason)
             log.warning("parked: %s", rejected.message, extra={"outcome": "parked", "reason": rejected.reason})
         else:
-            _score_and_publish(service, message_id, tweet, attributes)
+            try:
+                _score_and_publish(service, message_id, tweet, attributes)
+            except ModelUnavailable:
+                service.telemetry.record_rejected(SOURCE, "model_unavailable")
+                raise  # transient: Pub/Sub redelivers, then dead-letters after max attempts
+            except PublishError:
+                service.telemetry.record_rejected(SOURCE, "publish_failed")
+                raise
             log.info("scored %s", logs.preview(tweet.text), extra={"outcome": "scored", "tweet_id": tweet.id,
                                                                     "latency_ms": timer.ms})
         if message_id:

@@ -43,13 +43,18 @@ class Service:
         return cls(config, provider, publisher, telemetry)
 
 
+ALERT_PUBLISH_TIMEOUT_SECONDS = 5.0  # it runs at the end of a request: bounded (telemetry retries later)
+
+
 def _alert_publisher(config: Config, publisher: Publisher):
     def publish_alert(payload: dict) -> None:
         if not config.project:
+            summary = {k: v for k, v in payload.items() if k != "evidence"}  # tweet texts stay out of logs
             log.warning("bad-buzz %s (no GOOGLE_CLOUD_PROJECT: logged, not published)", payload.get("type"),
-                        extra={"alert": payload})
+                        extra={"alert": summary})
             return
-        publisher.wait([publisher.publish_json(config.alert_topic, payload, type=str(payload.get("type")))])
+        future = publisher.publish_json(config.alert_topic, payload, type=str(payload.get("type")))
+        publisher.wait([future], timeout=ALERT_PUBLISH_TIMEOUT_SECONDS)
 
     return publish_alert
 

@@ -28,6 +28,23 @@ class GcsPath:
         return f"gs://{self.bucket}/{self.name}"
 
 
+# A model fetch must fail in seconds, not in the library's default two minutes of retries: a
+# request (or a Pub/Sub delivery, whose ack deadline is ticking) waits for it.
+TIMEOUT = (3.05, 20)  # connect, read (seconds)
+RETRY_SECONDS = 8
+
+
+def retry():
+    from google.cloud.storage.retry import DEFAULT_RETRY
+
+    return DEFAULT_RETRY.with_timeout(RETRY_SECONDS)
+
+
+def call_options() -> dict:
+    """Keyword arguments bounding one storage call: pass them to every blob operation."""
+    return {"timeout": TIMEOUT, "retry": retry()}
+
+
 @lru_cache(maxsize=1)
 def client():
     """One client per process. ``STORAGE_EMULATOR_HOST`` selects an emulator, anonymously."""

@@ -27,10 +27,10 @@ from typing import TextIO
 from . import metric_descriptors as md
 from .buzz import BAD_BUZZ, BuzzDetector, BuzzSettings, Transition
 from .config import Config
+from .logs import StructuredLog
 from .metrics import MetricsAggregator, Series, clean_label, gauge, point_end_time, task_resource
 from .model import NEGATIVE, Prediction
 from .monitoring import FLUSH_TIMEOUT_SECONDS, ExportReport, LogExporter, MonitoringExporter
-from .structured_log import StructuredLog
 
 log = logging.getLogger(__name__)
 
