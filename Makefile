@@ -4,13 +4,18 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: help venv run test lint format train convert clean
+.PHONY: help venv run replay dev-down logs score test lint format train convert package infra-check bench clean
 
 help:
-	@echo "make run      score examples/airline_tweets.csv with the committed model"
-	@echo "make test     lint + the whole test suite (what CI runs)"
-	@echo "make train    train a model on ../shared/data (SENTIMENT_DATA_DIR), ~5 min"
-	@echo "make convert  RUN=artifacts/runs/<id>: TFLite bundle behind the parity gate"
+	@echo "make run          the whole system locally: emulators + both functions on the committed model (Ctrl-C stops)"
+	@echo "make replay       in another terminal: stream examples/bad_buzz.jsonl through it and watch the alert"
+	@echo "make dev-down     stop a local stack left running;  make logs: tail its logs"
+	@echo "make test         lint + the whole test suite (what CI runs)"
+	@echo "make score        score examples/airline_tweets.csv with the committed model (no emulators)"
+	@echo "make train        train a model on ../shared/data (SENTIMENT_DATA_DIR), ~4 min"
+	@echo "make convert      RUN=artifacts/runs/<id>: TFLite bundle behind the parity gate"
+	@echo "make package      the functions' source zip for Terraform (build/function-source.zip)"
+	@echo "make bench        benchmarks side by side with the replaced system (writes BENCHMARKS.md)"
 
 # The virtualenv is (re)built only when a requirements file or pyproject.toml changes.
 $(STAMP): requirements.txt converter/requirements.txt requirements-dev.txt pyproject.toml
@@ -23,6 +28,18 @@ $(STAMP): requirements.txt converter/requirements.txt requirements-dev.txt pypro
 venv: $(STAMP)
 
 run: $(STAMP)
+	$(BIN)/python -m devstack up
+
+replay: $(STAMP)
+	$(BIN)/python -m devstack replay $(or $(FILE),examples/bad_buzz.jsonl)
+
+dev-down: $(STAMP)
+	$(BIN)/python -m devstack down
+
+logs: $(STAMP)
+	$(BIN)/python -m devstack logs
+
+score: $(STAMP)
 	$(BIN)/python -m sentiment score --input examples/airline_tweets.csv --output -
 
 lint: $(STAMP)
@@ -40,5 +57,15 @@ train: $(STAMP)
 convert: $(STAMP)
 	$(BIN)/python -m converter convert $(RUN)
 
+package: $(STAMP)
+	$(BIN)/python infra/package_function.py
+
+infra-check: $(STAMP)
+	infra/checks/setup_checkov.sh --run
+	$(BIN)/python -m pytest tests/test_infra_terraform.py tests/test_infra_cloudbuild.py tests/test_infra_package.py
+
+bench: $(STAMP)
+	$(BIN)/python -m bench
+
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) .venv-checkov .pytest_cache .ruff_cache build .stack

@@ -60,8 +60,16 @@ class TrainConfig:
 
 
 def sample_weights(examples: list[Example], confounded_weight: float) -> np.ndarray:
-    weights = np.array([1.0 if e.random_sample else confounded_weight for e in examples], dtype=np.float32)
-    return weights * (len(weights) / weights.sum())  # keep the mean weight at 1 (same loss scale)
+    """Random-sample rows weigh 1, confounded rows ``confounded_weight``; then each class is scaled to
+    the same total weight, so the model's prior is 50/50 whatever the mix of sources (without it,
+    down-weighting the positive-heavy head/tail rows tilts the model towards "negative")."""
+    weights = np.array([1.0 if e.random_sample else confounded_weight for e in examples], dtype=np.float64)
+    labels = np.array([e.label for e in examples])
+    for label in (0, 1):
+        members = labels == label
+        if members.any():
+            weights[members] *= 0.5 * weights.sum() / weights[members].sum()
+    return (weights * (len(weights) / weights.sum())).astype(np.float32)  # mean weight 1: same loss scale
 
 
 def length_bucketed_batches(sequences, labels, weights, batch_size: int, seed: int):
