@@ -32,6 +32,7 @@ class Setting:
     parse: Callable[[str], Any] = str
     check: Callable[[Any], bool] = lambda value: True
     expected: str = ""  # how a valid value looks, for the error message
+    shown_default: str | None = None  # for the docs, when the default is machine-specific
 
 
 def _integer(value: str) -> int:
@@ -47,12 +48,13 @@ LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 SETTINGS: tuple[Setting, ...] = (
     Setting("MODEL_URI", "model_uri", str(DEFAULT_MODEL_STORE),
             "Model bundle: a bundle directory, a model store (its LATEST is followed) or "
-            "gs://BUCKET/PREFIX[/LATEST]. Default: the bundle committed in models/."),
+            "gs://BUCKET/PREFIX[/LATEST].", shown_default="models/ (the committed store)"),
     Setting("MODEL_REFRESH_SECONDS", "model_refresh_seconds", "300",
             "How often an instance checks LATEST for a newer model version (0 = never).",
             _seconds, lambda v: v >= 0, "a number of seconds >= 0"),
     Setting("MODEL_CACHE_DIR", "model_cache_dir", "",
-            "Where downloaded bundles are kept (default: the system temp dir; /tmp is memory on Cloud Functions)."),
+            "Where downloaded bundles are kept (/tmp is memory on Cloud Functions).",
+            shown_default="the system temp dir"),
     Setting("GOOGLE_CLOUD_PROJECT", "project", "",
             "Project of the Pub/Sub topics and Cloud Monitoring metrics. Empty: no publishing, metrics go to logs."),
     Setting("FUNCTION_REGION", "region", "local", "Region reported on metrics (monitored resource location)."),
@@ -147,3 +149,16 @@ class Config:
 
 
 assert {s.field for s in SETTINGS} == {f.name for f in fields(Config)}, "SETTINGS and Config disagree"
+
+
+def markdown_table() -> str:
+    """The README's configuration table (a test keeps the README equal to it)."""
+    rows = ["| variable | default | meaning |", "|---|---|---|"]
+    for setting in SETTINGS:
+        default = setting.shown_default or (f"`{setting.default}`" if setting.default else "empty")
+        rows.append(f"| `{setting.env}` | {default} | {setting.description} |")
+    return "\n".join(rows)
+
+
+if __name__ == "__main__":
+    print(markdown_table())

@@ -107,10 +107,10 @@ def parse_feedback(body: Any, config: Config) -> Feedback:
     if text is None:
         raise Rejected(400, "bad_field", 'feedback needs "text"')
     label = body.get("label")
-    if isinstance(label, bool) or label not in LABELS:
+    if type(label) not in (str, int) or label not in LABELS:  # exact types: no bool, no float, nothing unhashable
         raise Rejected(400, "bad_field", '"label" must be "negative" or "positive" (or 0 / 1)')
     version = body.get("model_version")
-    if version is not None and (not isinstance(version, str) or len(version) > 128):
+    if "model_version" in body and (not isinstance(version, str) or len(version) > 128):
         raise Rejected(400, "bad_field", '"model_version" must be a string of at most 128 characters')
     return Feedback(text, LABELS[label], version)
 
