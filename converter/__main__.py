@@ -42,7 +42,8 @@ def _convert(args: argparse.Namespace) -> int:
     from .convert import ParityLimits, convert_run
 
     limits = ParityLimits(args.max_flip_rate, args.max_abs_diff)
-    bundle_dir = convert_run(Path(args.run), Path(args.output), args.quantization, limits)
+    notes = Path(args.notes).read_text(encoding="utf-8") if args.notes else None
+    bundle_dir = convert_run(Path(args.run), Path(args.output), args.quantization, limits, notes=notes)
     print(bundle_dir)
     return 0
 
@@ -111,6 +112,7 @@ def parser() -> argparse.ArgumentParser:
     convert.add_argument("--quantization", choices=("dynamic", "float16", "float32"), default="dynamic")
     convert.add_argument("--max-flip-rate", type=float, default=0.005)
     convert.add_argument("--max-abs-diff", type=float, default=0.05)
+    convert.add_argument("--notes", help="a markdown file appended to the model card (e.g. the experiments behind it)")
     convert.set_defaults(handler=_convert)
 
     publish = commands.add_parser("publish", help="upload a bundle to a store and move its LATEST")

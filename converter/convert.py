@@ -112,11 +112,12 @@ def convert_run(
     quantization: str = "dynamic",
     limits: ParityLimits = ParityLimits(),
     reference_model=None,
+    notes: str | None = None,
 ) -> Path:
     """Convert a training run into the bundle directory ``output_root/<version>``; return it.
 
     ``reference_model`` replaces the run's Keras model as the parity reference (tests use it to
-    show the gate catching a model that drifted).
+    show the gate catching a model that drifted). ``notes`` (markdown) go into the model card.
     """
     import keras
 
@@ -162,8 +163,10 @@ def convert_run(
 
         metrics = {"parity_vs_keras": parity_report, "keras_float": run_metrics["keras_float"],
                    "baseline_tfidf_logreg": run_metrics["baseline_tfidf_logreg"], "tflite": {}}
-        for name in ("validation", "tweeteval_select", "tweeteval_test"):
-            examples = [e for e in read_jsonl(run_dir / f"{name}.jsonl") if served.encode(e.text)]
+        sets = {name: [e for e in read_jsonl(run_dir / f"{name}.jsonl") if served.encode(e.text)]
+                for name in ("validation", "tweeteval_select", "tweeteval_test")}
+        sets["tweeteval_all"] = sets["tweeteval_select"] + sets["tweeteval_test"]
+        for name, examples in sets.items():
             metrics["tflite"][name] = binary_metrics(
                 [e.label for e in examples], served.probabilities([e.text for e in examples]), served.threshold
             )
@@ -174,7 +177,7 @@ def convert_run(
         bundles.verify_directory(bundle_dir)
         if (run_dir / "plots").is_dir():
             shutil.copytree(run_dir / "plots", bundle_dir / "plots")
-        write_model_card(bundle_dir, manifest, run_metrics, run_config)
+        write_model_card(bundle_dir, manifest, run_metrics, run_config, notes)
         bundle_dir.rename(output_dir)
     finally:
         shutil.rmtree(staging, ignore_errors=True)

@@ -8,8 +8,9 @@ from sentiment import bundle as bundles
 
 SETS = (
     ("validation", "Sentiment140 validation (random-sample rows, distant labels)"),
-    ("tweeteval_select", "TweetEval val, binary, selection half (used for early stopping)"),
-    ("tweeteval_test", "TweetEval val, binary, held-out half (never used for choices)"),
+    ("tweeteval_all", "TweetEval validation, binary (all hand-labelled negative/positive tweets)"),
+    ("tweeteval_select", "TweetEval, selection half (used for early stopping and model choice)"),
+    ("tweeteval_test", "TweetEval, held-out half (never used for any choice)"),
 )
 
 
@@ -25,7 +26,8 @@ def _row(name: str, metrics: dict | None) -> str:
         else f"| {name} | {metrics['accuracy']:.3f} | {metrics['macro_f1']:.3f} | – |"
 
 
-def render(manifest: bundles.Manifest, run_metrics: dict, run_config: dict) -> str:
+def render(manifest: bundles.Manifest, run_metrics: dict, run_config: dict, model_bytes: int | None = None,
+           notes: str | None = None) -> str:
     m = manifest.metrics
     parity = m.get("parity_vs_keras", {})
     split = run_config.get("split", {})
@@ -45,8 +47,9 @@ def render(manifest: bundles.Manifest, run_metrics: dict, run_config: dict) -> s
         f"the training tweets (frozen: {not network.get('train_embeddings', False)}), masked padding → "
         f"SpatialDropout1D({network.get('spatial_dropout')}) → Bidirectional LSTM({network.get('lstm_units')}) "
         f"→ Dense({network.get('dense_units')}, relu) → Dropout({network.get('dropout')}) → Dense(1, sigmoid).",
-        f"- TFLite, builtin ops only, quantization `{manifest.quantization}`; input `[1, n]` int32 ids, "
-        "each tweet scored at its exact length (no padding at serving).",
+        f"- TFLite, builtin ops only, quantization `{manifest.quantization}`"
+        + (f", {model_bytes / 1e6:.1f} MB" if model_bytes else "")
+        + "; input `[1, n]` int32 ids, each tweet scored at its exact length (no padding at serving).",
         f"- Frameworks: {', '.join(f'{k} {v}' for k, v in manifest.frameworks.items())}.",
         "",
         "## Data and splits",
@@ -88,6 +91,8 @@ def render(manifest: bundles.Manifest, run_metrics: dict, run_config: dict) -> s
             f"|Δp| ≤ {parity['limits']['max_abs_diff']}).",
             "",
         ]
+    if notes:
+        lines += [notes.strip(), ""]
     lines += [
         "## Plots",
         "![training curves](plots/training_curves.png)",
@@ -107,7 +112,9 @@ def render(manifest: bundles.Manifest, run_metrics: dict, run_config: dict) -> s
     return "\n".join(lines)
 
 
-def write_model_card(bundle_dir: Path, manifest: bundles.Manifest, run_metrics: dict, run_config: dict) -> Path:
+def write_model_card(bundle_dir: Path, manifest: bundles.Manifest, run_metrics: dict, run_config: dict,
+                     notes: str | None = None) -> Path:
     path = bundle_dir / "MODEL_CARD.md"
-    path.write_text(render(manifest, run_metrics, run_config), encoding="utf-8")
+    size = (bundle_dir / bundles.MODEL_FILE).stat().st_size
+    path.write_text(render(manifest, run_metrics, run_config, size, notes), encoding="utf-8")
     return path
