@@ -86,8 +86,8 @@ def parser() -> argparse.ArgumentParser:
     train = commands.add_parser("train", help="train Word2Vec + BiLSTM and the TF-IDF baseline")
     train.add_argument("--data-dir", help="shared data folder (default: $SENTIMENT_DATA_DIR or ../shared/data)")
     train.add_argument("--output", type=Path, help="run directory (default: artifacts/runs/<UTC time>)")
-    train.add_argument("--epochs", type=int, default=8)
-    train.add_argument("--patience", type=int, default=2, help="epochs without TweetEval-AUC progress")
+    train.add_argument("--epochs", type=int, default=10)
+    train.add_argument("--patience", type=int, default=3, help="epochs without TweetEval-AUC progress")
     train.add_argument("--batch-size", type=int, default=128)
     train.add_argument("--learning-rate", type=float, default=2e-3)
     train.add_argument("--max-train-rows", type=int, help="train on the first N rows only (a quick run)")
@@ -100,7 +100,7 @@ def parser() -> argparse.ArgumentParser:
     train.add_argument("--lstm-units", type=int, default=64)
     train.add_argument("--dense-units", type=int, default=64)
     train.add_argument("--train-embeddings", action="store_true", help="train the Word2Vec vectors from the start")
-    train.add_argument("--fine-tune-epochs", type=int, default=0,
+    train.add_argument("--fine-tune-epochs", type=int, default=3,
                        help="after the frozen-embedding phase, tune the embedding for up to N epochs")
     train.add_argument("--seed", type=int, default=42)
     train.add_argument("--no-mlflow", action="store_true", help="do not log the run to MLflow")

@@ -84,6 +84,15 @@ def new_version(model_bytes: bytes, now: datetime | None = None) -> str:
     return f"{now:%Y%m%d-%H%M%S}-{hashlib.sha256(model_bytes).hexdigest()[:8]}"
 
 
+def _training_facts(run_config: dict) -> dict:
+    """What the manifest keeps of the run: the recipe, not where it ran (no machine paths)."""
+    facts = {k: run_config[k] for k in ("train", "network", "split", "vocabulary_size", "word2vec_coverage")
+             if k in run_config}
+    if "train" in facts:
+        facts["train"] = {k: v for k, v in facts["train"].items() if k not in ("data_dir", "output_dir")}
+    return facts
+
+
 def write_bundle(directory: Path, model_bytes: bytes, manifest: bundles.Manifest) -> None:
     directory.mkdir(parents=True, exist_ok=False)
     (directory / bundles.MODEL_FILE).write_bytes(model_bytes)
@@ -144,8 +153,7 @@ def convert_run(
         created_at=datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
         max_tokens=MAX_TOKENS,
         frameworks=framework_versions(),
-        training={k: run_config[k] for k in ("network", "split", "vocabulary_size", "word2vec_coverage")
-                  if k in run_config},
+        training=_training_facts(run_config),
     )
     output_dir = output_root / manifest.model_version
     if output_dir.exists():

@@ -10,7 +10,7 @@ SETS = (
     ("validation", "Sentiment140 validation (random-sample rows, distant labels)"),
     ("tweeteval_all", "TweetEval validation, binary (all hand-labelled negative/positive tweets)"),
     ("tweeteval_select", "TweetEval, selection half (used for early stopping and model choice)"),
-    ("tweeteval_test", "TweetEval, held-out half (never used for any choice)"),
+    ("tweeteval_test", "TweetEval, held-out half (no training or early stopping; see the experiments for its one use)"),
 )
 
 
