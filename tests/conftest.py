@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
+
+from .functions_support import environment
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -39,19 +40,11 @@ def tiny_bundle(tiny_run, tmp_path_factory) -> Path:
 def fake_gcs():
     """A real fake-gcs-server process, shared by the session; tests use their own buckets."""
     from devstack.emulators import FakeGcs
-
-    server = FakeGcs().start()
-    previous = os.environ.get("STORAGE_EMULATOR_HOST")
-    os.environ.update(server.env)
     from sentiment import storage
 
-    storage.client.cache_clear()
-    yield server
-    server.stop()
-    if previous is None:
-        os.environ.pop("STORAGE_EMULATOR_HOST", None)
-    else:
-        os.environ["STORAGE_EMULATOR_HOST"] = previous
+    with FakeGcs() as server, environment(server.env):
+        storage.client.cache_clear()
+        yield server
     storage.client.cache_clear()
 
 
@@ -80,11 +73,6 @@ def pubsub_emulator():
     from devstack.emulators import PubSubEmulator
 
     emulator = PubSubEmulator().start(timeout=60)
-    previous = os.environ.get("PUBSUB_EMULATOR_HOST")
-    os.environ.update(emulator.env)
-    yield emulator
+    with environment(emulator.env):
+        yield emulator
     emulator.stop()
-    if previous is None:
-        os.environ.pop("PUBSUB_EMULATOR_HOST", None)
-    else:
-        os.environ["PUBSUB_EMULATOR_HOST"] = previous

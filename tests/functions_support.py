@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
+from contextlib import contextmanager
 from pathlib import Path
 
 import functions_framework
@@ -50,3 +52,18 @@ def store_with(bundle_dir: Path, store: Path, version_suffix: str = "") -> str:
         (source / bundles.MANIFEST_FILE).write_text(json.dumps(manifest))
     publish(source, str(store))
     return json.loads((source / bundles.MANIFEST_FILE).read_text())["model_version"]
+
+
+@contextmanager
+def environment(values: dict[str, str]):
+    """Set environment variables for the duration, then restore what was there."""
+    previous = {key: os.environ.get(key) for key in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for key, value in previous.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value

@@ -15,6 +15,8 @@ from devstack import topology
 from devstack.emulators import FakeGcs
 from devstack.functions import FunctionServer
 
+from .functions_support import environment
+
 pytestmark = pytest.mark.slow
 
 
@@ -125,20 +127,17 @@ def test_unreachable_model_store_retries_then_dead_letters_then_recovers(
 
     project = f"e2e-{uuid.uuid4().hex[:8]}"
     gcs = FakeGcs(log_dir=tmp_path).start()
-    gcs.create_bucket("models")
-    import os
 
-    previous = os.environ.get("STORAGE_EMULATOR_HOST")
-    os.environ.update(gcs.env)
-    storage.client.cache_clear()
-    try:
-        model_uri = publish_model(tiny_bundle, "models")
-    finally:
-        if previous is None:
-            os.environ.pop("STORAGE_EMULATOR_HOST")
-        else:
-            os.environ["STORAGE_EMULATOR_HOST"] = previous
-        storage.client.cache_clear()
+    def publish_to_fresh_bucket() -> str:
+        gcs.create_bucket("models")
+        with environment(gcs.env):
+            storage.client.cache_clear()
+            try:
+                return publish_model(tiny_bundle, "models")
+            finally:
+                storage.client.cache_clear()
+
+    model_uri = publish_to_fresh_bucket()
     gcs.stop()  # the model bucket is now unreachable
 
     server = start_scorer(project, pubsub_emulator, gcs.endpoint, model_uri, tmp_path)
@@ -153,14 +152,7 @@ def test_unreachable_model_store_retries_then_dead_letters_then_recovers(
         assert not pull_all(subscriber, topo.observer(topology.OUTPUT_TOPIC), 0, timeout=2, settle=1)
 
         gcs.start()  # the bucket comes back (empty: the fake keeps objects in memory), republished
-        gcs.create_bucket("models")
-        os.environ.update(gcs.env)
-        storage.client.cache_clear()
-        try:
-            publish_model(tiny_bundle, "models")
-        finally:
-            os.environ.pop("STORAGE_EMULATOR_HOST")
-            storage.client.cache_clear()
+        publish_to_fresh_bucket()
         for i in range(2):
             publisher.publish(topo.topic(topology.INPUT_TOPIC), json.dumps({"id": f"late{i}", "text": "great crew"})
                               .encode()).result(timeout=30)
