@@ -1,0 +1,67 @@
+"""The committed model store and the documents that describe it stay true."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from sentiment import bundle as bundles
+from sentiment.config import markdown_table
+from sentiment.model import SentimentModel
+
+from .functions_support import REPO
+
+STORE = REPO / "models"
+
+
+@pytest.fixture(scope="module")
+def committed():
+    return bundles.fetch(str(STORE))
+
+
+def test_the_store_names_a_verified_bundle(committed):
+    assert (STORE / bundles.LATEST_FILE).read_text().strip() == committed.manifest.model_version
+    assert committed.model_path.stat().st_size <= 10 * 1024 * 1024, "a bundle stays under 10 MB"
+    assert (committed.directory / "MODEL_CARD.md").is_file()
+    for plot in ("training_curves.png", "confusion_matrix.png"):
+        assert (committed.directory / "plots" / plot).is_file()
+
+
+@pytest.mark.parametrize("data_set", ["validation", "tweeteval_all"])
+@pytest.mark.parametrize("metric", ["accuracy", "macro_f1", "roc_auc"])
+def test_the_model_beats_the_tfidf_baseline(committed, data_set, metric):
+    metrics = committed.manifest.metrics
+    assert metrics["tflite"][data_set][metric] > metrics["baseline_tfidf_logreg"][data_set][metric]
+
+
+def test_quantization_kept_parity_with_the_float_model(committed):
+    parity = committed.manifest.metrics["parity_vs_keras"]
+    assert parity["n"] >= 2_000 and parity["flip_rate"] <= 0.005 and parity["max_abs_diff"] <= 0.05
+
+
+def test_the_committed_model_reads_tweets_sensibly(committed):
+    model = SentimentModel(committed)
+    negative, positive = model.predict([
+        "@AirParadis cancelled my flight and lost my bag, worst airline ever",
+        "thank you for the lovely flight, the crew was amazing!",
+    ])
+    assert negative.sentiment == "negative" and positive.sentiment == "positive"
+
+
+def test_model_card_and_manifest_name_no_machine_path(committed):
+    for path in (committed.directory / "MODEL_CARD.md", committed.directory / bundles.MANIFEST_FILE):
+        text = path.read_text(encoding="utf-8")
+        assert not re.search(r"(/home/|/root/|/tmp/|/work/|[A-Z]:\\\\)", text), path
+
+
+def test_readme_configuration_table_is_the_registry():
+    assert markdown_table() in (REPO / "README.md").read_text(encoding="utf-8"), \
+        "README's configuration table is stale: paste `python -m sentiment.config`"
+
+
+def test_readme_links_resolve():
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    for target in re.findall(r"\]\(([^)#]+)\)", readme):
+        if not target.startswith("http"):
+            assert (REPO / target).exists(), f"README links to missing {target}"
