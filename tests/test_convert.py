@@ -126,3 +126,28 @@ def test_empty_text_is_refused_not_guessed(tiny_bundle):
     with pytest.raises(EmptyText) as caught:
         model.predict(["fine", "   ", "ok"])
     assert caught.value.index == 1
+
+
+def test_training_run_is_logged_to_mlflow(tiny_run, tmp_path, monkeypatch):
+    """MLFLOW_TRACKING_URI is honoured; params, per-epoch metrics, plots and the model are logged."""
+    import mlflow
+
+    from converter.train import _log_to_mlflow
+
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
+    monkeypatch.chdir(tmp_path)  # a tracking URI of one's own puts artifacts under ./mlruns
+    mlflow.set_tracking_uri(uri)
+    run_config = json.loads((tiny_run / "config.json").read_text())
+    history = json.loads((tiny_run / "history.json").read_text())
+    metrics = json.loads((tiny_run / "metrics.json").read_text())
+    _log_to_mlflow(tiny_run, run_config, history, metrics)
+
+    client = mlflow.tracking.MlflowClient(uri)
+    (run,) = client.search_runs([client.get_experiment_by_name("air-paradis-sentiment").experiment_id])
+    assert run.data.params["network.lstm_units"] == "8"
+    assert run.data.metrics["keras_float.validation.accuracy"] == metrics["keras_float"]["validation"]["accuracy"]
+    assert len(client.get_metric_history(run.info.run_id, "tweeteval_select_auc")) == len(history["loss"])
+    artifacts = {a.path for a in client.list_artifacts(run.info.run_id)} | {
+        a.path for a in client.list_artifacts(run.info.run_id, "plots")}
+    assert {"model.keras", "metrics.json", "plots/training_curves.png"} <= artifacts
