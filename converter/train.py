@@ -151,8 +151,9 @@ def train(config: TrainConfig, split: Split | None = None) -> Path:
     for name in ("validation", "tweeteval_select", "tweeteval_test"):
         write_jsonl(run_dir / f"{name}.jsonl", getattr(split, name))
 
-    log.info("tokenizing %d training tweets", len(split.train))
-    train_tokens = [tokenize(e.text) for e in split.train]
+    from tqdm.auto import tqdm
+
+    train_tokens = [tokenize(e.text) for e in tqdm(split.train, desc="tokenizing", unit=" tweets", mininterval=1)]
     vocabulary = build_vocabulary(train_tokens, config.embedding)
     word2vec = train_word2vec(train_tokens, config.embedding)
     matrix, coverage = embedding_matrix(vocabulary, word2vec, config.seed)
