@@ -10,7 +10,8 @@ matplotlib.use("Agg")  # no display on servers and CI
 import matplotlib.pyplot as plt  # noqa: E402
 
 
-def training_curves(history: dict[str, list[float]], path: Path, selected_epoch: int | None = None) -> Path:
+def training_curves(history: dict[str, list[float]], path: Path, selected_epoch: int | None = None,
+                    fine_tune_from: int | None = None) -> Path:
     """Loss on the left, ranking quality (ROC-AUC) on the right, one line per data set."""
     epochs = range(1, len(history.get("loss", [])) + 1)
     fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4))
@@ -26,6 +27,9 @@ def training_curves(history: dict[str, list[float]], path: Path, selected_epoch:
             right.plot(epochs, history[key], marker="o", label=label)
     right.set(title="ROC-AUC", xlabel="epoch", ylabel="AUC")
     for axis in (left, right):
+        if fine_tune_from:
+            axis.axvspan(fine_tune_from - 0.5, len(history["loss"]) + 0.5, color="orange", alpha=0.08,
+                         label="embedding fine-tuned")
         if selected_epoch:
             axis.axvline(selected_epoch, color="grey", linestyle="--", linewidth=1, label="kept")
         axis.grid(alpha=0.3)

@@ -196,6 +196,7 @@ def train(config: TrainConfig, split: Split | None = None) -> Path:
     ]
     fit = dict(steps_per_epoch=steps, shuffle=False, verbose=1 if sys.stderr.isatty() else 2)
     history = model.fit(batches, epochs=config.epochs, callbacks=callbacks, **fit).history
+    frozen_epochs = len(history["loss"])
     if config.fine_tune_epochs and not config.train_embeddings:
         history = fine_tune(model, batches, config, evaluations, history, fit)
     history = {k: [float(v) for v in values] for k, values in history.items()}
@@ -238,7 +239,8 @@ def train(config: TrainConfig, split: Split | None = None) -> Path:
     (run_dir / "metrics.json").write_text(json.dumps(metrics, indent=2))
     (run_dir / "config.json").write_text(json.dumps(run_config, indent=2))
     (run_dir / "history.json").write_text(json.dumps(history, indent=2))
-    plots.training_curves(history, run_dir / "plots" / "training_curves.png", best_epoch)
+    fine_tune_from = frozen_epochs + 1 if len(history["loss"]) > frozen_epochs else None
+    plots.training_curves(history, run_dir / "plots" / "training_curves.png", best_epoch, fine_tune_from)
     plots.confusion_matrices(
         {"Sentiment140 validation": float_metrics["validation"]["confusion"],
          "TweetEval (binary)": float_metrics["tweeteval_all"]["confusion"]},
