@@ -6,11 +6,11 @@
 locals {
   bigquery_tables = var.enable_bigquery_export ? {
     scored_tweets = {
-      topic       = google_pubsub_topic.scored.id
+      topic       = google_pubsub_topic.this["scored"].id
       description = "Scored tweets as published on the ${var.topic_names.scored} topic (one row per message)."
     }
     feedback = {
-      topic       = google_pubsub_topic.feedback.id
+      topic       = google_pubsub_topic.this["feedback"].id
       description = "User feedback (text, label) as published on the ${var.topic_names.feedback} topic (one row per message)."
     }
   } : {}
@@ -90,7 +90,7 @@ resource "google_pubsub_subscription" "bigquery" {
   # A row BigQuery refuses is parked with the tweets that could not be scored rather than retried
   # forever in the backlog (the dead-letter alert then tells someone).
   dead_letter_policy {
-    dead_letter_topic     = google_pubsub_topic.dead_letter.id
+    dead_letter_topic     = google_pubsub_topic.this["dead_letter"].id
     max_delivery_attempts = var.max_delivery_attempts
   }
 

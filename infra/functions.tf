@@ -1,5 +1,5 @@
-# The two Cloud Functions (2nd gen). Same source zip, same configuration, different entry points in
-# functions/main.py:
+# The two Cloud Functions (2nd gen), one instance of modules/function each. Same source zip, same
+# configuration, different entry points in functions/main.py:
 #   predict_http  @functions_framework.http         HTTP JSON API, callable by the listed members only
 #   score_pubsub  @functions_framework.cloud_event  fed by the tweets push subscription (pubsub.tf)
 #
@@ -9,120 +9,75 @@
 # score_pubsub takes CloudEvents; it converts the push envelope.
 
 locals {
-  runtime = "python311"
-}
-
-resource "google_cloudfunctions2_function" "http" {
-  #checkov:skip=CKV_GCP_124:The API's callers (the communication team's tools, the deploy pipeline's smoke test) are outside any VPC. Access is IAM-gated: run.invoker for the listed members only, never allUsers unless http_allow_unauthenticated; http_ingress narrows the network path when a load balancer fronts it.
-  name        = var.http_function.name
-  project     = var.project_id
-  location    = var.region
-  description = "Air Paradis tweet sentiment: HTTP JSON API (POST /predict, GET /health, GET /model)."
-
-  build_config {
-    runtime         = local.runtime
-    entry_point     = "predict_http"
-    service_account = var.build_service_account
-
-    source {
-      storage_source {
-        bucket = google_storage_bucket.function_source.name
-        object = google_storage_bucket_object.function_source.name
+  # What differs between the two functions; everything else is modules/function.
+  functions = {
+    http = {
+      settings    = var.http_function
+      entry_point = "predict_http"
+      description = "Air Paradis tweet sentiment: HTTP JSON API (POST /predict, GET /health, GET /model)."
+      account     = "Sentiment HTTP function (${var.http_function.name})"
+      account_use = "Runs the HTTP scoring function: reads the model store, publishes alerts and feedback, writes metrics."
+      ingress     = var.http_ingress
+      # Bad-buzz alerts and user feedback (POST /feedback). Its scores are the HTTP response.
+      publishes_to = {
+        alerts   = google_pubsub_topic.this["alerts"].name
+        feedback = google_pubsub_topic.this["feedback"].name
       }
+      # The listed members, and the smoke-test identity of the deploy pipeline.
+      invokers              = { for member in concat(var.http_invoker_members, var.smoke_test_member == null ? [] : [var.smoke_test_member]) : member => member }
+      allow_unauthenticated = var.http_allow_unauthenticated
+    }
+
+    pubsub = {
+      settings    = var.pubsub_function
+      entry_point = "score_pubsub"
+      description = "Air Paradis tweet sentiment: scores the tweets stream (push subscription ${local.push_subscription})."
+      account     = "Sentiment Pub/Sub function (${var.pubsub_function.name})"
+      account_use = "Runs the tweet-stream scoring function: reads the model store, publishes scores, alerts and dead letters, writes metrics."
+      # Pub/Sub push from this project counts as internal traffic: nothing else needs to reach it.
+      ingress = "ALLOW_INTERNAL_ONLY"
+      # The scores of the stream, bad-buzz alerts, and tweets it can never score (parked with the
+      # reason on the dead-letter topic rather than retried forever).
+      publishes_to = {
+        scored      = google_pubsub_topic.this["scored"].name
+        alerts      = google_pubsub_topic.this["alerts"].name
+        dead_letter = google_pubsub_topic.this["dead_letter"].name
+      }
+      # Only the push identity.
+      invokers              = { push = google_service_account.push_invoker.member }
+      allow_unauthenticated = false
     }
   }
-
-  service_config {
-    available_memory                 = var.http_function.memory
-    available_cpu                    = var.http_function.cpu
-    min_instance_count               = var.http_function.min_instances
-    max_instance_count               = var.http_function.max_instances
-    max_instance_request_concurrency = var.http_function.concurrency
-    timeout_seconds                  = var.http_function.timeout_seconds
-    environment_variables            = local.function_env
-    ingress_settings                 = var.http_ingress
-    all_traffic_on_latest_revision   = true
-    service_account_email            = google_service_account.http.email
-  }
-
-  depends_on = [
-    google_project_service.this,
-    google_project_iam_member.function,
-    google_storage_bucket_iam_member.function_model_reader,
-  ]
 }
 
-resource "google_cloudfunctions2_function" "pubsub" {
-  name        = var.pubsub_function.name
-  project     = var.project_id
-  location    = var.region
-  description = "Air Paradis tweet sentiment: scores the tweets stream (push subscription ${var.topic_names.tweets}-to-${var.pubsub_function.name})."
+module "function" {
+  source   = "./modules/function"
+  for_each = local.functions
 
-  build_config {
-    runtime         = local.runtime
-    entry_point     = "score_pubsub"
-    service_account = var.build_service_account
+  project_id            = var.project_id
+  region                = var.region
+  name                  = each.value.settings.name
+  description           = each.value.description
+  entry_point           = each.value.entry_point
+  source_bucket         = google_storage_bucket.this["function_source"].name
+  source_object         = google_storage_bucket_object.function_source.name
+  build_service_account = var.build_service_account
+  environment_variables = local.function_env
 
-    source {
-      storage_source {
-        bucket = google_storage_bucket.function_source.name
-        object = google_storage_bucket_object.function_source.name
-      }
-    }
-  }
+  memory          = each.value.settings.memory
+  cpu             = each.value.settings.cpu
+  min_instances   = each.value.settings.min_instances
+  max_instances   = each.value.settings.max_instances
+  concurrency     = each.value.settings.concurrency
+  timeout_seconds = each.value.settings.timeout_seconds
 
-  service_config {
-    available_memory                 = var.pubsub_function.memory
-    available_cpu                    = var.pubsub_function.cpu
-    min_instance_count               = var.pubsub_function.min_instances
-    max_instance_count               = var.pubsub_function.max_instances
-    max_instance_request_concurrency = var.pubsub_function.concurrency
-    timeout_seconds                  = var.pubsub_function.timeout_seconds
-    environment_variables            = local.function_env
-    # Pub/Sub push from this project counts as internal traffic: nothing else needs to reach it.
-    ingress_settings               = "ALLOW_INTERNAL_ONLY"
-    all_traffic_on_latest_revision = true
-    service_account_email          = google_service_account.pubsub.email
-  }
+  service_account_display_name = each.value.account
+  service_account_description  = each.value.account_use
+  models_bucket                = google_storage_bucket.this["models"].name
+  publishes_to                 = each.value.publishes_to
+  ingress                      = each.value.ingress
+  invokers                     = each.value.invokers
+  allow_unauthenticated        = each.value.allow_unauthenticated
 
-  depends_on = [
-    google_project_service.this,
-    google_project_iam_member.function,
-    google_storage_bucket_iam_member.function_model_reader,
-  ]
-}
-
-# --- Who may invoke ------------------------------------------------------------------------------
-# A gen2 function is a Cloud Run service of the same name; invocation is run.invoker on that service
-# (roles/run.invoker cannot be granted through google_cloudfunctions2_function_iam_*).
-
-# The Pub/Sub function: only the push identity.
-resource "google_cloud_run_v2_service_iam_member" "pubsub_push_invoker" {
-  project  = var.project_id
-  location = google_cloudfunctions2_function.pubsub.location
-  name     = google_cloudfunctions2_function.pubsub.name
-  role     = "roles/run.invoker"
-  member   = google_service_account.push_invoker.member
-}
-
-# The HTTP function: the listed members (and the smoke-test identity of the deploy pipeline).
-resource "google_cloud_run_v2_service_iam_member" "http_invoker" {
-  for_each = toset(concat(var.http_invoker_members, var.smoke_test_member == null ? [] : [var.smoke_test_member]))
-
-  project  = var.project_id
-  location = google_cloudfunctions2_function.http.location
-  name     = google_cloudfunctions2_function.http.name
-  role     = "roles/run.invoker"
-  member   = each.value
-}
-
-# Public access only when asked for, in its own resource, so that it shows up as such in a plan.
-resource "google_cloud_run_v2_service_iam_member" "http_public" {
-  count = var.http_allow_unauthenticated ? 1 : 0
-
-  project  = var.project_id
-  location = google_cloudfunctions2_function.http.location
-  name     = google_cloudfunctions2_function.http.name
-  role     = "roles/run.invoker"
-  member   = "allUsers"
+  depends_on = [google_project_service.this]
 }

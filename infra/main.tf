@@ -4,8 +4,8 @@
 # Where things are:
 #   storage.tf     models bucket (model store) and function-source bucket + the source zip object
 #   pubsub.tf      topics, our own push subscription (retries + dead letters), dead-letter holding queue
-#   iam.tf         one service account per function + the push identity, each with only what it needs
-#   functions.tf   the two google_cloudfunctions2_function and their invoker bindings
+#   iam.tf         the push identity and what Pub/Sub needs to sign its tokens
+#   functions.tf   the two functions: one modules/function each (function, identity, grants, invokers)
 #   monitoring.tf  metric descriptors (from metric_descriptors.json), alert policies, dashboard
 #   bigquery.tf    optional BigQuery subscriptions landing scored tweets and feedback
 
@@ -39,10 +39,10 @@ locals {
     MODEL_REFRESH_SECONDS = tostring(var.model_refresh_seconds)
     GOOGLE_CLOUD_PROJECT  = var.project_id
     FUNCTION_REGION       = var.region
-    OUTPUT_TOPIC          = google_pubsub_topic.scored.name
-    ALERT_TOPIC           = google_pubsub_topic.alerts.name
-    DEAD_LETTER_TOPIC     = google_pubsub_topic.dead_letter.name
-    FEEDBACK_TOPIC        = google_pubsub_topic.feedback.name
+    OUTPUT_TOPIC          = google_pubsub_topic.this["scored"].name
+    ALERT_TOPIC           = google_pubsub_topic.this["alerts"].name
+    DEAD_LETTER_TOPIC     = google_pubsub_topic.this["dead_letter"].name
+    FEEDBACK_TOPIC        = google_pubsub_topic.this["feedback"].name
     LOG_LEVEL             = var.log_level
     METRICS_EXPORTER      = "monitoring"
     METRICS_FLUSH_SECONDS = tostring(var.metrics_flush_seconds)

@@ -24,7 +24,7 @@ locals {
   rejected     = "custom_googleapis_com:sentiment_requests_rejected"
   load_failed  = "custom_googleapis_com:sentiment_model_load_failures"
   on_task      = "monitored_resource=\"generic_task\""
-  functions_re = "${google_cloudfunctions2_function.http.name}|${google_cloudfunctions2_function.pubsub.name}"
+  functions_re = join("|", [for f in module.function : f.name])
 }
 
 resource "google_monitoring_metric_descriptor" "sentiment" {
@@ -64,205 +64,177 @@ resource "google_monitoring_notification_channel" "email" {
   depends_on = [google_project_service.this]
 }
 
-# --- Bad buzz: the reason this project exists ----------------------------------------------------
-# Negative share of the tweets scored fleet-wide over the window, only once enough tweets were seen.
-# increase() of the per-instance counters summed over instances (task_id) is the fleet's count.
-resource "google_monitoring_alert_policy" "bad_buzz" {
-  project      = var.project_id
-  display_name = "Sentiment: bad buzz (negative share > ${var.bad_buzz_negative_share} over ${local.window})"
-  combiner     = "OR"
-  severity     = "CRITICAL"
+# --- Alert policies ------------------------------------------------------------------------------
+# One entry per policy; google_monitoring_alert_policy.this gives each the same shape: PromQL
+# conditions evaluated every minute, a runbook (documentation) and the notification channels.
+locals {
+  alert_policies = {
+    # Bad buzz, the reason this project exists. Negative share of the tweets scored fleet-wide over
+    # the window, only once enough tweets were seen. increase() of the per-instance counters summed
+    # over instances (task_id) is the fleet's count.
+    bad_buzz = {
+      display_name = "Sentiment: bad buzz (negative share > ${var.bad_buzz_negative_share} over ${local.window})"
+      severity     = "CRITICAL"
+      auto_close   = "1800s"
+      conditions = [{
+        display_name = "Negative share of scored tweets above ${var.bad_buzz_negative_share} with at least ${var.bad_buzz_min_tweets} tweets in ${local.window}"
+        duration     = "60s"
+        query        = <<-EOT
+          (
+            sum(increase(${local.scored}{${local.on_task},sentiment="negative",source=~"${local.buzz_sources}"}[${local.window}]))
+            /
+            sum(increase(${local.scored}{${local.on_task},source=~"${local.buzz_sources}"}[${local.window}]))
+          ) > ${var.bad_buzz_negative_share}
+          and
+          sum(increase(${local.scored}{${local.on_task},source=~"${local.buzz_sources}"}[${local.window}])) >= ${var.bad_buzz_min_tweets}
+        EOT
+      }]
+      subject = "Bad buzz: negative tweets above ${var.bad_buzz_negative_share} over ${local.window}"
+      runbook = <<-EOT
+        A share above ${var.bad_buzz_negative_share} of the tweets scored in the last ${local.window}
+        (sources: ${local.buzz_sources}) are negative, over at least ${var.bad_buzz_min_tweets} tweets.
 
-  conditions {
-    display_name = "Negative share of scored tweets above ${var.bad_buzz_negative_share} with at least ${var.bad_buzz_min_tweets} tweets in ${local.window}"
-
-    condition_prometheus_query_language {
-      query               = <<-EOT
-        (
-          sum(increase(${local.scored}{${local.on_task},sentiment="negative",source=~"${local.buzz_sources}"}[${local.window}]))
-          /
-          sum(increase(${local.scored}{${local.on_task},source=~"${local.buzz_sources}"}[${local.window}]))
-        ) > ${var.bad_buzz_negative_share}
-        and
-        sum(increase(${local.scored}{${local.on_task},source=~"${local.buzz_sources}"}[${local.window}])) >= ${var.bad_buzz_min_tweets}
+        - Read the tweets: the alerts topic `${google_pubsub_topic.this["alerts"].name}` carries each instance's
+          bad-buzz messages, and the scored tweets go to `${google_pubsub_topic.this["scored"].name}`.
+        - Check the model before the brand: the dashboard's confidence chart shows whether the model's
+          probabilities shifted (drift, or a new model version) rather than the public's mood.
       EOT
-      duration            = "60s"
-      evaluation_interval = "60s"
+    }
+
+    errors = {
+      display_name = "Sentiment: error rate above ${var.error_rate_threshold}"
+      severity     = "ERROR"
+      auto_close   = "1800s"
+      conditions = [
+        # Requests and messages the code refused (bad input, too large, model unavailable, ...), as a
+        # share of everything it handled. "or vector(0)": when nothing could be scored at all (model
+        # down), the scored counter may not exist, and the share must still be computed (it is then 100%).
+        {
+          display_name = "Refused requests/messages above ${var.error_rate_threshold} over 10 min"
+          duration     = "120s"
+          query        = <<-EOT
+            (
+              sum(increase(${local.rejected}{${local.on_task}}[10m]))
+              /
+              (sum(increase(${local.rejected}{${local.on_task}}[10m])) + (sum(increase(${local.scored}{${local.on_task}}[10m])) or vector(0)))
+            ) > ${var.error_rate_threshold}
+            and
+            (sum(increase(${local.rejected}{${local.on_task}}[10m])) + (sum(increase(${local.scored}{${local.on_task}}[10m])) or vector(0))) >= ${var.error_rate_min_requests}
+          EOT
+        },
+        # What the code cannot count: crashes, timeouts, out-of-memory kills, all seen by Cloud Run as 5xx.
+        {
+          display_name = "5xx responses of the functions above ${var.error_rate_threshold} over 10 min"
+          duration     = "120s"
+          query        = <<-EOT
+            (
+              sum(increase(run_googleapis_com:request_count{monitored_resource="cloud_run_revision",service_name=~"${local.functions_re}",response_code_class="5xx"}[10m]))
+              /
+              sum(increase(run_googleapis_com:request_count{monitored_resource="cloud_run_revision",service_name=~"${local.functions_re}"}[10m]))
+            ) > ${var.error_rate_threshold}
+            and
+            sum(increase(run_googleapis_com:request_count{monitored_resource="cloud_run_revision",service_name=~"${local.functions_re}"}[10m])) >= ${var.error_rate_min_requests}
+          EOT
+        },
+      ]
+      subject = "Sentiment functions: error rate above ${var.error_rate_threshold}"
+      runbook = <<-EOT
+        The functions ${join(" and ", [for f in module.function : "`${f.name}`"])}
+        refuse or fail a share above ${var.error_rate_threshold} of their work.
+
+        - The dashboard's "Refused, by reason" chart says why (model_unavailable points at the model store).
+        - Cloud Logging: resource.type="cloud_run_revision" severity>=ERROR for crashes.
+        - Tweets the stream could not score are retried, then parked on `${google_pubsub_topic.this["dead_letter"].name}`.
+      EOT
+    }
+
+    # Model load failures. The first failure of a new instance starts a new series at 1, which
+    # increase() cannot see (it needs two points); the "unless ... offset" term catches series that
+    # did not exist a window ago.
+    model_load_failures = {
+      display_name = "Sentiment: model load failures"
+      severity     = "ERROR"
+      auto_close   = "1800s"
+      conditions = [{
+        display_name = "A function instance failed to load the model in the last 10 min"
+        duration     = "0s"
+        query        = <<-EOT
+          sum(increase(${local.load_failed}{${local.on_task}}[10m])) > 0
+          or
+          sum(${local.load_failed}{${local.on_task}} unless ${local.load_failed}{${local.on_task}} offset 10m) > 0
+        EOT
+      }]
+      subject = "Sentiment functions cannot load the model"
+      runbook = <<-EOT
+        An instance could not fetch or verify the model bundle under `${local.model_uri}`
+        (reason label: unavailable = the store could not be read, invalid_bundle = the bundle was refused).
+        Without a model the HTTP function answers 503 and tweets are retried, then dead-lettered: no
+        score is ever made up.
+
+        - Which version does LATEST name? `gcloud storage cat ${local.model_uri}/LATEST`
+        - Roll back: `python -m converter promote ${local.model_uri} PREVIOUS_VERSION`
+      EOT
+    }
+
+    # Dead letters: anything parked in the holding subscription.
+    dead_letters = {
+      display_name = "Sentiment: tweets parked on the dead-letter topic"
+      severity     = "WARNING"
+      auto_close   = "3600s"
+      conditions = [{
+        display_name = "Undelivered messages in ${google_pubsub_subscription.dead_letter_hold.name}"
+        duration     = "60s"
+        query        = <<-EOT
+          sum(pubsub_googleapis_com:subscription_num_undelivered_messages{monitored_resource="pubsub_subscription",subscription_id="${google_pubsub_subscription.dead_letter_hold.name}"}) > 0
+        EOT
+      }]
+      subject = "Tweets could not be scored and were dead-lettered"
+      runbook = <<-EOT
+        Tweets wait in `${google_pubsub_subscription.dead_letter_hold.name}` (kept 7 days): either the
+        function refused them for good (the reason is in the message), or every one of
+        ${var.max_delivery_attempts} deliveries failed (attribute CloudPubSubDeadLetterSourceDeliveryCount).
+
+        - Inspect: `gcloud pubsub subscriptions pull ${google_pubsub_subscription.dead_letter_hold.name} --limit=10`
+        - Replay after a fix: republish the payloads to `${google_pubsub_topic.this["tweets"].name}`, then ack them here.
+      EOT
+    }
+  }
+}
+
+resource "google_monitoring_alert_policy" "this" {
+  for_each = local.alert_policies
+
+  project      = var.project_id
+  display_name = each.value.display_name
+  combiner     = "OR"
+  severity     = each.value.severity
+
+  dynamic "conditions" {
+    for_each = each.value.conditions
+
+    content {
+      display_name = conditions.value.display_name
+
+      condition_prometheus_query_language {
+        query               = conditions.value.query
+        duration            = conditions.value.duration
+        evaluation_interval = "60s"
+      }
     }
   }
 
   alert_strategy {
-    auto_close = "1800s"
+    auto_close = each.value.auto_close
   }
 
   documentation {
-    subject   = "Bad buzz: negative tweets above ${var.bad_buzz_negative_share} over ${local.window}"
+    subject   = each.value.subject
     mime_type = "text/markdown"
-    content   = <<-EOT
-      A share above ${var.bad_buzz_negative_share} of the tweets scored in the last ${local.window}
-      (sources: ${local.buzz_sources}) are negative, over at least ${var.bad_buzz_min_tweets} tweets.
-
-      - Read the tweets: the alerts topic `${google_pubsub_topic.alerts.name}` carries each instance's
-        bad-buzz messages, and the scored tweets go to `${google_pubsub_topic.scored.name}`.
-      - Check the model before the brand: the dashboard's confidence chart shows whether the model's
-        probabilities shifted (drift, or a new model version) rather than the public's mood.
-    EOT
+    content   = each.value.runbook
   }
 
   notification_channels = local.notification_channels
   depends_on            = [google_monitoring_metric_descriptor.sentiment]
-}
-
-# --- Errors --------------------------------------------------------------------------------------
-resource "google_monitoring_alert_policy" "errors" {
-  project      = var.project_id
-  display_name = "Sentiment: error rate above ${var.error_rate_threshold}"
-  combiner     = "OR"
-  severity     = "ERROR"
-
-  # Requests and messages the code refused (bad input, too large, model unavailable, ...), as a share
-  # of everything it handled. "or vector(0)": when nothing could be scored at all (model down), the
-  # scored counter may not exist, and the share must still be computed (it is then 100%).
-  conditions {
-    display_name = "Refused requests/messages above ${var.error_rate_threshold} over 10 min"
-
-    condition_prometheus_query_language {
-      query               = <<-EOT
-        (
-          sum(increase(${local.rejected}{${local.on_task}}[10m]))
-          /
-          (sum(increase(${local.rejected}{${local.on_task}}[10m])) + (sum(increase(${local.scored}{${local.on_task}}[10m])) or vector(0)))
-        ) > ${var.error_rate_threshold}
-        and
-        (sum(increase(${local.rejected}{${local.on_task}}[10m])) + (sum(increase(${local.scored}{${local.on_task}}[10m])) or vector(0))) >= ${var.error_rate_min_requests}
-      EOT
-      duration            = "120s"
-      evaluation_interval = "60s"
-    }
-  }
-
-  # What the code cannot count: crashes, timeouts, out-of-memory kills, all seen by Cloud Run as 5xx.
-  conditions {
-    display_name = "5xx responses of the functions above ${var.error_rate_threshold} over 10 min"
-
-    condition_prometheus_query_language {
-      query               = <<-EOT
-        (
-          sum(increase(run_googleapis_com:request_count{monitored_resource="cloud_run_revision",service_name=~"${local.functions_re}",response_code_class="5xx"}[10m]))
-          /
-          sum(increase(run_googleapis_com:request_count{monitored_resource="cloud_run_revision",service_name=~"${local.functions_re}"}[10m]))
-        ) > ${var.error_rate_threshold}
-        and
-        sum(increase(run_googleapis_com:request_count{monitored_resource="cloud_run_revision",service_name=~"${local.functions_re}"}[10m])) >= ${var.error_rate_min_requests}
-      EOT
-      duration            = "120s"
-      evaluation_interval = "60s"
-    }
-  }
-
-  alert_strategy {
-    auto_close = "1800s"
-  }
-
-  documentation {
-    subject   = "Sentiment functions: error rate above ${var.error_rate_threshold}"
-    mime_type = "text/markdown"
-    content   = <<-EOT
-      The functions `${google_cloudfunctions2_function.http.name}` and `${google_cloudfunctions2_function.pubsub.name}`
-      refuse or fail a share above ${var.error_rate_threshold} of their work.
-
-      - The dashboard's "Refused, by reason" chart says why (model_unavailable points at the model store).
-      - Cloud Logging: resource.type="cloud_run_revision" severity>=ERROR for crashes.
-      - Tweets the stream could not score are retried, then parked on `${google_pubsub_topic.dead_letter.name}`.
-    EOT
-  }
-
-  notification_channels = local.notification_channels
-  depends_on            = [google_monitoring_metric_descriptor.sentiment]
-}
-
-# --- Model load failures -------------------------------------------------------------------------
-# The first failure of a new instance starts a new series at 1, which increase() cannot see (it
-# needs two points); the "unless ... offset" term catches series that did not exist a window ago.
-resource "google_monitoring_alert_policy" "model_load_failures" {
-  project      = var.project_id
-  display_name = "Sentiment: model load failures"
-  combiner     = "OR"
-  severity     = "ERROR"
-
-  conditions {
-    display_name = "A function instance failed to load the model in the last 10 min"
-
-    condition_prometheus_query_language {
-      query               = <<-EOT
-        sum(increase(${local.load_failed}{${local.on_task}}[10m])) > 0
-        or
-        sum(${local.load_failed}{${local.on_task}} unless ${local.load_failed}{${local.on_task}} offset 10m) > 0
-      EOT
-      duration            = "0s"
-      evaluation_interval = "60s"
-    }
-  }
-
-  alert_strategy {
-    auto_close = "1800s"
-  }
-
-  documentation {
-    subject   = "Sentiment functions cannot load the model"
-    mime_type = "text/markdown"
-    content   = <<-EOT
-      An instance could not fetch or verify the model bundle under `${local.model_uri}`
-      (reason label: unavailable = the store could not be read, invalid_bundle = the bundle was refused).
-      Without a model the HTTP function answers 503 and tweets are retried, then dead-lettered: no
-      score is ever made up.
-
-      - Which version does LATEST name? `gcloud storage cat ${local.model_uri}/LATEST`
-      - Roll back: `python -m converter promote ${local.model_uri} PREVIOUS_VERSION`
-    EOT
-  }
-
-  notification_channels = local.notification_channels
-  depends_on            = [google_monitoring_metric_descriptor.sentiment]
-}
-
-# --- Dead letters --------------------------------------------------------------------------------
-resource "google_monitoring_alert_policy" "dead_letters" {
-  project      = var.project_id
-  display_name = "Sentiment: tweets parked on the dead-letter topic"
-  combiner     = "OR"
-  severity     = "WARNING"
-
-  conditions {
-    display_name = "Undelivered messages in ${google_pubsub_subscription.dead_letter_hold.name}"
-
-    condition_prometheus_query_language {
-      query               = <<-EOT
-        sum(pubsub_googleapis_com:subscription_num_undelivered_messages{monitored_resource="pubsub_subscription",subscription_id="${google_pubsub_subscription.dead_letter_hold.name}"}) > 0
-      EOT
-      duration            = "60s"
-      evaluation_interval = "60s"
-    }
-  }
-
-  alert_strategy {
-    auto_close = "3600s"
-  }
-
-  documentation {
-    subject   = "Tweets could not be scored and were dead-lettered"
-    mime_type = "text/markdown"
-    content   = <<-EOT
-      Tweets wait in `${google_pubsub_subscription.dead_letter_hold.name}` (kept 7 days): either the
-      function refused them for good (the reason is in the message), or every one of
-      ${var.max_delivery_attempts} deliveries failed (attribute CloudPubSubDeadLetterSourceDeliveryCount).
-
-      - Inspect: `gcloud pubsub subscriptions pull ${google_pubsub_subscription.dead_letter_hold.name} --limit=10`
-      - Replay after a fix: republish the payloads to `${google_pubsub_topic.tweets.name}`, then ack them here.
-    EOT
-  }
-
-  notification_channels = local.notification_channels
 }
 
 # --- Dashboard -----------------------------------------------------------------------------------
@@ -271,8 +243,8 @@ resource "google_monitoring_alert_policy" "dead_letters" {
 resource "google_monitoring_dashboard" "sentiment" {
   project = var.project_id
   dashboard_json = templatefile("${path.module}/dashboard.json", {
-    http_service             = google_cloudfunctions2_function.http.name
-    pubsub_service           = google_cloudfunctions2_function.pubsub.name
+    http_service             = module.function["http"].name
+    pubsub_service           = module.function["pubsub"].name
     push_subscription        = google_pubsub_subscription.tweets_push.name
     dead_letter_subscription = google_pubsub_subscription.dead_letter_hold.name
     bad_buzz_negative_share  = var.bad_buzz_negative_share

