@@ -51,8 +51,8 @@ def test_every_setting_is_documented():
 
 
 def run_python(code: str, **env: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, cwd=REPO / "functions",
-                          env={"PATH": "/usr/bin:/bin", **env})
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
+                          cwd=REPO / "functions", env={"PATH": "/usr/bin:/bin", **env})
 
 
 def test_a_bad_variable_stops_the_function_at_import():
