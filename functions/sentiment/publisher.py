@@ -37,7 +37,9 @@ class Publisher:
                 if self._client is None:
                     from google.cloud import pubsub_v1  # ~0.3 s of imports: only on first publish
 
-                    settings = pubsub_v1.types.BatchSettings(max_messages=500, max_latency=0.005)
+                    # Every caller waits for its own message, so each one pays the batch window in full: 1 ms,
+                    # not 5 (per publish on the emulator: 2.6 ms vs 8.2 ms; Pub/Sub path 333 vs 144 tweets/s).
+                    settings = pubsub_v1.types.BatchSettings(max_messages=500, max_latency=0.001)
                     self._client = pubsub_v1.PublisherClient(batch_settings=settings)
         return self._client
 
