@@ -14,9 +14,10 @@ PROFILING_NOTES = """\
 - **Fixed: the Pub/Sub function paid a 5 ms publish batch window per tweet.** Each delivery publishes its result
   and waits for the ack, so with at most 4 deliveries in flight a batch never fills and every tweet waits the whole
   window. `functions/sentiment/publisher.py`: `max_latency` 0.005 → 0.001 s. One publish + ack on the emulator went
-  from 8.2 to 2.6 ms (median of 300), and the Pub/Sub path from 144 to 333 tweets/s (same 1,000/2,000-tweet bursts,
-  zero loss both ways). Pub/Sub bills at least 1 KB per publish request, so smaller batches cost at most ~$0.04 per
-  million tweets more.
+  from 8.2 to 2.6 ms (median of 300), and the Pub/Sub path through the emulator from 144 to 333 tweets/s (a
+  1,000- then a 2,000-tweet burst, zero loss both ways; across later runs that figure moved between 200 and 330/s
+  with the emulator's pace, see section 5). Pub/Sub bills at least 1 KB per publish request, so smaller batches
+  cost at most ~$0.04 per million tweets more.
 - **Found, not changed (reported): HTTP batches tokenize every tweet twice.** `payloads.check_text` tokenizes to
   reject texts with no words, then `model.encode` tokenizes again: ~26 µs of the ~190 µs a tweet costs in a batch
   (py-spy, 100-tweet batches: interpreter `invoke` 43%, tokenizing 16% + 10%, `allocate_tensors` 11%, gunicorn's
