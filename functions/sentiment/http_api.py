@@ -136,12 +136,16 @@ def _json_body(service: Service, request) -> Any:
 def _predict(service: Service, body: Any) -> Response:
     parsed = parse_predict(body, service.config)
     model = service.provider.get()
-    predictions = []
-    for text in parsed.texts:
+    encoded = [model.encode_tokens(checked.tokens) for checked in parsed.texts]
+    predictions: list[dict | None] = [None] * len(encoded)
+    # In length order, the interpreter re-plans its memory once per distinct length, not per tweet;
+    # the reply keeps the request's order, and a tweet's score does not depend on its neighbours.
+    for index in sorted(range(len(encoded)), key=lambda i: len(encoded[i])):
         started = time.perf_counter()
-        prediction = model.predict_ids(model.encode(text))
-        service.telemetry.record_scored(SOURCE, prediction, (time.perf_counter() - started) * 1000, text)
-        predictions.append(prediction.to_dict())
+        prediction = model.predict_ids(encoded[index])
+        service.telemetry.record_scored(SOURCE, prediction, (time.perf_counter() - started) * 1000,
+                                        parsed.texts[index].text)
+        predictions[index] = prediction.to_dict()
     log.debug("scored %d texts", len(predictions), extra={"model_version": model.version})
     if parsed.form == "text":
         return json_response(predictions[0])

@@ -105,6 +105,10 @@ class SentimentModel:
     def encode(self, text: str) -> list[int]:
         return self.vocabulary.encode(text)
 
+    def encode_tokens(self, tokens: Sequence[str]) -> list[int]:
+        """Ids of tokens already produced by ``sentiment.text.tokenize`` (saves tokenizing twice)."""
+        return self.vocabulary.encode_tokens(tokens)
+
     def probability_of_ids(self, ids: Sequence[int]) -> float:
         if not ids:
             raise EmptyText()

@@ -35,7 +35,15 @@ def decode_json(raw: bytes) -> Any:
         raise Rejected(400, "bad_json", "malformed JSON: nested too deeply") from None
 
 
-def check_text(value: Any, where: str, config: Config) -> str:
+@dataclass(frozen=True)
+class CheckedText:
+    """A text fit for scoring, with the tokens found while checking it (the scorer reuses them)."""
+
+    text: str
+    tokens: list[str]
+
+
+def check_text(value: Any, where: str, config: Config) -> CheckedText:
     if not isinstance(value, str):
         raise Rejected(400, "bad_field", f"{where} must be a string, not {_json_type(value)}")
     if len(value) > config.max_text_chars:
@@ -43,9 +51,10 @@ def check_text(value: Any, where: str, config: Config) -> str:
         raise Rejected(413, "too_large", f"{where} has {len(value):,} characters; the limit is {limit:,}")
     if not value.strip():
         raise Rejected(400, "empty_text", f"{where} is empty")
-    if not tokenize(value):
+    tokens = tokenize(value)
+    if not tokens:
         raise Rejected(400, "empty_text", f"{where} has no words, emoji or emoticons to score")
-    return value
+    return CheckedText(value, tokens)
 
 
 def _json_type(value: Any) -> str:
@@ -58,7 +67,7 @@ PREDICT_FORMS = ("text", "texts", "instances")
 
 @dataclass(frozen=True)
 class PredictRequest:
-    texts: list[str]
+    texts: list[CheckedText]
     form: str  # which of PREDICT_FORMS the caller used: it decides the response shape
 
 
@@ -103,9 +112,9 @@ class Feedback:
 def parse_feedback(body: Any, config: Config) -> Feedback:
     if not isinstance(body, dict):
         raise Rejected(400, "bad_field", f"the body must be a JSON object, not {_json_type(body)}")
-    text = check_text(body.get("text"), "text", config) if "text" in body else None
-    if text is None:
+    if "text" not in body:
         raise Rejected(400, "bad_field", 'feedback needs "text"')
+    text = check_text(body["text"], "text", config).text
     label = body.get("label")
     if type(label) not in (str, int) or label not in LABELS:  # exact types: no bool, no float, nothing unhashable
         raise Rejected(400, "bad_field", '"label" must be "negative" or "positive" (or 0 / 1)')
@@ -117,7 +126,7 @@ def parse_feedback(body: Any, config: Config) -> Feedback:
 
 @dataclass(frozen=True)
 class Tweet:
-    text: str
+    checked: CheckedText
     id: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)  # created_at, user, lang: passed through
 
@@ -143,11 +152,11 @@ def parse_tweet(data: bytes, config: Config) -> Tweet:
         raise Rejected(400, "bad_field", f"the tweet must be a JSON object, not {_json_type(body)}")
     if "text" not in body:
         raise Rejected(400, "bad_field", 'the tweet has no "text"')
-    text = check_text(body["text"], "text", config)
+    checked = check_text(body["text"], "text", config)
     tweet_id = body.get("id")
     if tweet_id is not None and (isinstance(tweet_id, bool) or not isinstance(tweet_id, (str, int))):
         raise Rejected(400, "bad_field", '"id" must be a string or an integer')
     if isinstance(tweet_id, str) and len(tweet_id) > 128:
         raise Rejected(400, "bad_field", '"id" is longer than 128 characters')
     extra = {key: body[key] for key in PASSTHROUGH if key in body}
-    return Tweet(text, None if tweet_id is None else str(tweet_id), extra)
+    return Tweet(checked, None if tweet_id is None else str(tweet_id), extra)

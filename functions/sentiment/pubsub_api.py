@@ -90,7 +90,7 @@ def handle(service: Service, event) -> None:
             except PublishError:
                 service.telemetry.record_rejected(SOURCE, "publish_failed")
                 raise
-            log.info("scored %s", logs.preview(tweet.text), extra={"outcome": "scored", "tweet_id": tweet.id,
+            log.info("scored %s", logs.preview(tweet.checked.text), extra={"outcome": "scored", "tweet_id": tweet.id,
                                                                     "latency_ms": timer.ms})
         if message_id:
             service.seen_messages.add(message_id)
@@ -113,12 +113,12 @@ def _decode(data: Any) -> bytes:
 def _score_and_publish(service: Service, message_id: str, tweet, attributes: dict) -> None:
     model = service.provider.get()  # ModelUnavailable propagates: the message will be redelivered
     started = time.perf_counter()
-    prediction = model.predict_ids(model.encode(tweet.text))
+    prediction = model.predict_ids(model.encode_tokens(tweet.checked.tokens))
     service.telemetry.record_scored(SOURCE, prediction, (time.perf_counter() - started) * 1000,
-                                    tweet.text, tweet.id)
+                                    tweet.checked.text, tweet.id)
     result = {
         "id": tweet.id,
-        "text": tweet.text,
+        "text": tweet.checked.text,
         **tweet.extra,
         **prediction.to_dict(),
         "scored_at": datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
