@@ -1,15 +1,20 @@
-"""``python -m devstack``: the local stack.
+"""``python -m devstack``: the local stack (see docs/local_stack.md).
 
     up       start emulators + both functions on the committed model; Ctrl-C stops all (make run)
-    down     stop a stack that was left running (make dev-down)
+    down     stop a stack from another terminal, or what a killed one left (make dev-down)
+    logs     the tail of every process log; -f follows them (make logs)
     replay   publish tweets from a file to the stack and watch scores and alerts (make replay)
-    logs     print the tail of every process log (make logs)
+
+Ports, the state directory and the demo's detector settings come from the environment: see
+devstack/stack.py.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+import time
+from pathlib import Path
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -17,38 +22,71 @@ def main(argv: list[str] | None = None) -> int:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("up", help="start the stack in the foreground (Ctrl-C stops it)")
-    commands.add_parser("down", help="stop a stack left running")
+    commands.add_parser("down", help="stop a running stack, or what a killed one left")
     logs = commands.add_parser("logs", help="tail the stack's logs")
-    logs.add_argument("--lines", type=int, default=20)
+    logs.add_argument("name", nargs="?", help="one process: pubsub-emulator, fake-gcs-server, predict-http, "
+                                              "score-pubsub (default: all)")
+    logs.add_argument("-n", "--lines", type=int, default=20)
+    logs.add_argument("-f", "--follow", action="store_true", help="keep printing new lines (Ctrl-C stops)")
     replay = commands.add_parser("replay", help="publish tweets to the running stack and follow the results")
     replay.add_argument("file", nargs="?", default="examples/bad_buzz.jsonl", help="JSONL or CSV of tweets")
     replay.add_argument("--rate", type=float, default=20.0, help="tweets per second (0: as fast as possible)")
-    replay.add_argument("--text-column", default="text")
-    replay.add_argument("--follow-seconds", type=float, default=15.0,
-                        help="keep following results this long after the last tweet")
+    replay.add_argument("--text-column", default="text", help="the CSV column holding the text")
+    replay.add_argument("--follow-seconds", type=float, default=30.0,
+                        help="after the last tweet, give up waiting after this long without a new result")
     args = parser.parse_args(argv)
 
     from .emulators import EmulatorError
-    from .stack import STATE_DIR, Ports, Stack, run_forever, stop_recorded
+    from .stack import Ports, Stack, run_forever, state_dir, stop_recorded
 
     if args.command == "up":
         try:
-            return run_forever(Stack(Ports.from_env()))
+            stack = Stack(Ports.from_env())
         except EmulatorError as error:
             print(f"error: {error}", file=sys.stderr)
             return 1
+        return run_forever(stack)
     if args.command == "down":
-        if not stop_recorded():
-            print("no local stack is recorded as running")
-        return 0
+        return stop_recorded()
     if args.command == "logs":
-        for log in sorted((STATE_DIR / "logs").glob("*.log")):
-            lines = log.read_text(errors="replace").splitlines()[-args.lines:]
-            print(f"==> {log.name} <==", *lines, sep="\n")
-        return 0
+        return show_logs(state_dir() / "logs", args.name, args.lines, args.follow)
     from .replay import replay as run_replay
 
-    return run_replay(args.file, args.rate, args.text_column, args.follow_seconds)
+    try:
+        return run_replay(args.file, args.rate, args.text_column, args.follow_seconds)
+    except KeyboardInterrupt:
+        return 130
+
+
+def show_logs(directory: Path, name: str | None, lines: int, follow: bool) -> int:
+    logs = sorted(directory.glob(f"{name or '*'}.log"))
+    if not logs:
+        print(f"no logs in {directory}" + (f" for {name}" if name else "") + ": has `make run` been started?",
+              file=sys.stderr)
+        return 1
+    offsets = {}
+    for log in logs:
+        text = log.read_text(errors="replace")
+        offsets[log] = len(text.encode())
+        print(f"==> {log.name} <==", *text.splitlines()[-lines:], "", sep="\n")
+    if not follow:
+        return 0
+    try:
+        while True:
+            for log in logs:
+                size = log.stat().st_size if log.exists() else 0
+                if size < offsets[log]:  # a new `up` truncated it
+                    offsets[log] = 0
+                if size > offsets[log]:
+                    with open(log, "rb") as handle:
+                        handle.seek(offsets[log])
+                        chunk = handle.read()
+                    offsets[log] += len(chunk)
+                    for line in chunk.decode(errors="replace").splitlines():
+                        print(f"{log.stem}| {line}", flush=True)
+            time.sleep(0.3)
+    except KeyboardInterrupt:
+        return 0
 
 
 if __name__ == "__main__":

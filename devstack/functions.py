@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sys
+import urllib.request
 from pathlib import Path
 
 from .emulators import _Process
@@ -27,6 +29,7 @@ class FunctionServer(_Process):
                 "--host", "127.0.0.1", "--port", str(self.port)]
 
     def ready_url(self) -> str:
+        # the HTTP function serves /health; the CloudEvent one answers any GET with 405: it is up
         return f"{self.url}/health"
 
     @property
@@ -35,3 +38,7 @@ class FunctionServer(_Process):
 
     def environment(self) -> dict[str, str]:
         return {**os.environ, **self.extra_env, "PYTHONUNBUFFERED": "1"}
+
+    def get_json(self, path: str, timeout: float = 30.0) -> dict:
+        with urllib.request.urlopen(f"{self.url}{path}", timeout=timeout) as response:
+            return json.load(response)

@@ -1,31 +1,76 @@
 """The whole system on one machine: emulators, the committed model in a fake bucket, both functions.
 
     python -m devstack up        # what `make run` does; Ctrl-C stops everything
-    python -m devstack down      # stop a stack left running (its state file names the processes)
+    python -m devstack down      # stop a stack from another terminal (`make dev-down`)
 
-Ports are fixed by default so the printed commands keep working, and configurable; a taken port or
-a missing emulator is reported with what to do, before anything starts.
+Configuration, read from the environment (the Makefile passes it through):
+
+    PUBSUB_PORT=8085  GCS_PORT=4443  HTTP_PORT=8080  SCORER_PORT=8081    where each process listens
+    DEVSTACK_STATE_DIR=.stack     the state file (stack.json), the logs and the model cache
+    DEVSTACK_MODEL_DIR=models     the model store published to the fake bucket (LATEST + <version>/)
+    BUZZ_WINDOW_SECONDS=60  BUZZ_MIN_TWEETS=20  BUZZ_COOLDOWN_SECONDS=60  BUZZ_NEGATIVE_SHARE=0.6
+                                  the bad-buzz detector of both functions, scaled for a demo
+
+``up`` checks everything it can before starting anything (ports, a stack already running, the
+emulator, the model) and reports every problem at once. While running, it supervises: a function
+that exits is restarted (the push subscription redelivers what it had not acknowledged), at most
+``MAX_RESTARTS`` times in ``RESTART_WINDOW_SECONDS``; an emulator that exits stops the stack, since
+its state (topics, messages, the bucket) died with it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
 import sys
+import threading
 import time
+from collections import deque
 from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 from . import topology
-from .emulators import EmulatorError, FakeGcs, PubSubEmulator, port_in_use, pubsub_emulator_launcher
+from .emulators import (
+    EmulatorError,
+    FakeGcs,
+    PubSubEmulator,
+    _Process,
+    fake_gcs_binary,
+    log_tail,
+    port_in_use,
+    process_alive,
+    process_start,
+    pubsub_emulator_launcher,
+    recorded_group_alive,
+    shown,
+    stop_group,
+)
 from .functions import REPO, FunctionServer
 
-STATE_DIR = REPO / ".stack"
-STATE_FILE = STATE_DIR / "stack.json"
 PROJECT = "air-paradis-local"
 MODELS_BUCKET = "air-paradis-models"
 MODELS_PREFIX = "sentiment"
+STATE_FILE_NAME = "stack.json"
+# The demo's detector: a bad buzz shows within a minute of replaying examples/bad_buzz.jsonl at its
+# 20 tweets/s and resolves before it ends (production: 10 min, 50 tweets, 30 min of cooldown).
+BUZZ_DEFAULTS = {"BUZZ_WINDOW_SECONDS": "60", "BUZZ_MIN_TWEETS": "20", "BUZZ_COOLDOWN_SECONDS": "60",
+                 "BUZZ_NEGATIVE_SHARE": "0.6"}
+FUNCTION_THREADS = "4"  # Terraform's concurrency per instance (infra/variables.tf)
+MAX_RESTARTS, RESTART_WINDOW_SECONDS = 3, 60.0
+PORT_VARIABLES = {"pubsub": "PUBSUB_PORT", "gcs": "GCS_PORT", "http": "HTTP_PORT", "scorer": "SCORER_PORT"}
+PORT_OWNERS = {"pubsub": "Pub/Sub emulator", "gcs": "fake-gcs-server", "http": "HTTP function",
+               "scorer": "Pub/Sub function"}
+
+
+def state_dir() -> Path:
+    return Path(os.environ.get("DEVSTACK_STATE_DIR") or REPO / ".stack").resolve()
+
+
+def state_file() -> Path:
+    return state_dir() / STATE_FILE_NAME
 
 
 @dataclass(frozen=True)
@@ -37,62 +82,146 @@ class Ports:
 
     @classmethod
     def from_env(cls) -> Ports:
-        def port(name: str, default: int) -> int:
-            value = os.environ.get(name, str(default))
+        defaults = cls()
+
+        def port(field: str) -> int:
+            name = PORT_VARIABLES[field]
+            value = os.environ.get(name) or str(getattr(defaults, field))
             if not value.isdigit() or not 0 < int(value) < 65536:
-                raise EmulatorError(f"{name}={value!r} is not a port number")
+                raise EmulatorError(f"{name}={value!r} is not a port number (1-65535)")
             return int(value)
 
-        return cls(port("PUBSUB_PORT", 8085), port("GCS_PORT", 4443), port("HTTP_PORT", 8080),
-                   port("SCORER_PORT", 8081))
+        return cls(*(port(field) for field in ("pubsub", "gcs", "http", "scorer")))
+
+
+def read_state(path: Path | None = None) -> dict | None:
+    """The state a running (or crashed) `up` recorded, or None."""
+    path = path or state_file()
+    try:
+        return json.loads(path.read_text())
+    except (FileNotFoundError, json.JSONDecodeError):
+        return None
+
+
+def supervisor_running(state: dict) -> bool:
+    pid = state.get("supervisor") or 0
+    start = state.get("supervisor_start")
+    return process_alive(pid) and (start is None or process_start(pid) in (None, start))
 
 
 class Stack:
-    def __init__(self, ports: Ports, log_dir: Path = STATE_DIR / "logs", model_dir: Path | None = None):
-        self.ports, self.log_dir = ports, log_dir
-        self.model_dir = model_dir or REPO / "models"
-        self.pubsub = PubSubEmulator(ports.pubsub, log_dir)
-        self.gcs = FakeGcs(ports.gcs, log_dir)
+    def __init__(self, ports: Ports, directory: Path | None = None, model_dir: Path | None = None):
+        self.ports = ports
+        self.directory = Path(directory or state_dir())
+        self.state_path = self.directory / STATE_FILE_NAME
+        self.log_dir = self.directory / "logs"
+        self.model_dir = Path(model_dir or os.environ.get("DEVSTACK_MODEL_DIR") or REPO / "models")
         self.model_uri = f"gs://{MODELS_BUCKET}/{MODELS_PREFIX}"
+        self.model_version: str | None = None
+        self.buzz = {name: os.environ.get(name) or default for name, default in BUZZ_DEFAULTS.items()}
+        self.pubsub = PubSubEmulator(ports.pubsub, self.log_dir)
+        self.gcs = FakeGcs(ports.gcs, self.log_dir)
         function_env = {
             "GOOGLE_CLOUD_PROJECT": PROJECT, "FUNCTION_REGION": "local",
             "PUBSUB_EMULATOR_HOST": self.pubsub.host, "STORAGE_EMULATOR_HOST": self.gcs.endpoint,
-            "MODEL_URI": self.model_uri, "MODEL_CACHE_DIR": str(STATE_DIR / "model-cache"),
+            "MODEL_URI": self.model_uri, "MODEL_CACHE_DIR": str(self.directory / "model-cache"),
             "MODEL_REFRESH_SECONDS": "30", "METRICS_EXPORTER": "log", "METRICS_FLUSH_SECONDS": "10",
-            "BUZZ_WINDOW_SECONDS": os.environ.get("BUZZ_WINDOW_SECONDS", "60"),
-            "BUZZ_MIN_TWEETS": os.environ.get("BUZZ_MIN_TWEETS", "20"),
-            "BUZZ_COOLDOWN_SECONDS": os.environ.get("BUZZ_COOLDOWN_SECONDS", "60"),
+            "THREADS": FUNCTION_THREADS, **self.buzz,
+            # the topology's names, whatever the shell says (they are the code's defaults too)
+            "OUTPUT_TOPIC": topology.OUTPUT_TOPIC, "ALERT_TOPIC": topology.ALERT_TOPIC,
+            "FEEDBACK_TOPIC": topology.FEEDBACK_TOPIC, "DEAD_LETTER_TOPIC": topology.DEAD_LETTER_TOPIC,
         }
-        self.http = FunctionServer("predict_http", "http", function_env, ports.http, log_dir)
-        self.scorer = FunctionServer("score_pubsub", "cloudevent", function_env, ports.scorer, log_dir)
+        self.http = FunctionServer("predict_http", "http", function_env, ports.http, self.log_dir)
+        self.scorer = FunctionServer("score_pubsub", "cloudevent", function_env, ports.scorer, self.log_dir)
+        self.started_at: str | None = None
+        self._wrote_state = False
+
+    @property
+    def processes(self) -> tuple[_Process, ...]:
+        return self.pubsub, self.gcs, self.http, self.scorer
+
+    # -- before anything starts ---------------------------------------------------------------------
 
     def preflight(self) -> None:
         """Everything that can be wrong before starting anything, reported at once."""
         problems = []
-        for name, port in asdict(self.ports).items():
-            if port_in_use(port):
-                variable = {"pubsub": "PUBSUB_PORT", "gcs": "GCS_PORT", "http": "HTTP_PORT", "scorer": "SCORER_PORT"}
-                problems.append(f"port {port} ({name}) is in use: is a stack already running (`make dev-down`)? "
-                                f"Or pick another with {variable[name]}=...")
-        try:
-            pubsub_emulator_launcher()
-        except EmulatorError as error:
-            problems.append(str(error))
+        running, theirs = read_state(self.state_path), set()
+        if running and running.get("supervisor") != os.getpid():
+            alive = [name for name, p in running.get("processes", {}).items()
+                     if recorded_group_alive(p["pgid"], p.get("start"))]
+            if supervisor_running(running):
+                problems.append(f"a local stack is already running (pid {running['supervisor']}, started "
+                                f"{running.get('started_at', '?')}, state in {shown(self.directory)}): stop it "
+                                "with Ctrl-C in its terminal or `make dev-down`")
+                theirs = set(running.get("ports", {}).values())
+            elif alive:
+                problems.append(f"a local stack was killed and left {', '.join(alive)} running: "
+                                "`make dev-down` stops them")
+                theirs = set(running.get("ports", {}).values())
+        ports = asdict(self.ports)
+        if len(set(ports.values())) < len(ports):
+            problems.append("two processes are given the same port: " +
+                            ", ".join(f"{PORT_VARIABLES[k]}={v}" for k, v in ports.items()))
+        for field, port in ports.items():
+            if not port_in_use(port):
+                continue
+            where = f"port {port} ({PORT_OWNERS[field]}, {PORT_VARIABLES[field]}) is already in use on 127.0.0.1"
+            if port in theirs:
+                problems.append(f"{where}: by that stack")
+            else:
+                other = port + 10000 if port + 10000 < 65536 else port - 1000
+                problems.append(f"{where}: stop what holds it (`make dev-down` if it is another local stack) "
+                                f"or choose another port: {PORT_VARIABLES[field]}={other} make run")
+        for check in (pubsub_emulator_launcher, fake_gcs_binary):
+            try:
+                check()
+            except EmulatorError as error:
+                problems.append(str(error))
         if not (self.model_dir / "LATEST").is_file():
-            problems.append(f"no committed model store at {self.model_dir} (LATEST missing)")
+            problems.append(f"no model store at {self.model_dir} (its LATEST file is missing): "
+                            "the committed model lives in models/; DEVSTACK_MODEL_DIR names another store")
         if problems:
             raise EmulatorError("cannot start the local stack:\n  - " + "\n  - ".join(problems))
 
-    def up(self) -> None:
-        self.preflight()
+    # -- up and down --------------------------------------------------------------------------------
+
+    def up(self, report=print, check: bool = True) -> None:
+        """Start everything in order, one line per step; on failure stop what started, then raise."""
+        if check:
+            self.preflight()
         self.log_dir.mkdir(parents=True, exist_ok=True)
-        for step, action in (("Pub/Sub emulator", self.pubsub.start), ("fake-gcs-server", self.gcs.start),
-                             ("model bundle", self._publish_model), ("HTTP function", self.http.start),
-                             ("Pub/Sub function", self.scorer.start), ("topics and subscriptions", self._topology)):
-            started = time.perf_counter()
-            action()
-            print(f"  ✓ {step:<26} {time.perf_counter() - started:5.1f} s", flush=True)
-        self._write_state()
+        for process in self.processes:  # each run starts fresh logs; a restart appends
+            process.log_path.write_bytes(b"")
+        self.started_at = datetime.now(UTC).astimezone().isoformat(timespec="seconds")
+        steps = (
+            ("Pub/Sub emulator", f"127.0.0.1:{self.ports.pubsub}", lambda: self._start(self.pubsub, 60)),
+            ("topics, subscriptions", f"push to :{self.ports.scorer}, dead letter after "
+                                      f"{topology.STACK_MAX_DELIVERY_ATTEMPTS} attempts", self._topology),
+            ("fake-gcs-server", self.gcs.endpoint, lambda: self._start(self.gcs, 30)),
+            ("model bundle", None, self._publish_model),
+            ("HTTP function", self.http.url, self._start_http),
+            ("Pub/Sub function", self.scorer.url, lambda: self._start(self.scorer, 60)),
+        )
+        try:
+            for step, where, action in steps:
+                started = time.perf_counter()
+                try:
+                    action()
+                except EmulatorError as error:
+                    raise EmulatorError(f"cannot start the local stack ({step}): {error}") from None
+                where = where or f"{self.model_version} (from {shown(self.model_dir)}/)"
+                report(f"  ✓ {step:<22} {where:<50} {time.perf_counter() - started:4.1f} s")
+        except BaseException:
+            self.down()
+            raise
+
+    def _start(self, process: _Process, timeout: float) -> None:
+        process.start(timeout)
+        self.write_state()
+
+    def _topology(self) -> None:
+        os.environ.update(self.pubsub.env)
+        topology.create(PROJECT, self.scorer.url, max_delivery_attempts=topology.STACK_MAX_DELIVERY_ATTEMPTS)
 
     def _publish_model(self) -> None:
         from converter.publish import publish  # no TensorFlow: publish only copies and checks files
@@ -101,79 +230,203 @@ class Stack:
         self.gcs.create_bucket(MODELS_BUCKET)
         os.environ.update(self.gcs.env)
         storage.client.cache_clear()
-        location, _ = bundle.resolve(str(self.model_dir))
+        location, version = bundle.resolve(str(self.model_dir))
         publish(Path(location), self.model_uri)
+        self.model_version = version or Path(location).name
 
-    def _topology(self) -> None:
-        os.environ.update(self.pubsub.env)
-        topology.create(PROJECT, self.scorer.url)
+    def _start_http(self) -> None:
+        """Healthy means the model loads: GET /model makes the function fetch it from the fake bucket."""
+        self._start(self.http, 30)
+        try:
+            facts = self.http.get_json("/model", timeout=60)
+        except OSError as error:
+            raise EmulatorError(f"the HTTP function cannot load the model: {error}\n"
+                                f"{log_tail(self.http.log_path)}") from None
+        self.model_version = facts.get("model_version", self.model_version)
 
-    def _write_state(self) -> None:
-        STATE_DIR.mkdir(parents=True, exist_ok=True)
-        state = {"pids": {p.name: p.process.pid for p in (self.pubsub, self.gcs, self.http, self.scorer) if p.process},
-                 "ports": asdict(self.ports), "project": PROJECT, "logs": str(self.log_dir)}
-        STATE_FILE.write_text(json.dumps(state, indent=2))
+    def restart(self, process: FunctionServer, reason: str) -> None:
+        process.stop(5)  # its whole group: a gunicorn worker that outlived its master would hold the port
+        with open(process.log_path, "a") as log:
+            now = datetime.now(UTC).isoformat(timespec="seconds")
+            log.write(f"\n--- devstack: {reason}; restarting it at {now} ---\n")
+        process.start(60)
+        self.write_state()
 
-    def down(self) -> None:
+    def down(self) -> list[str]:
+        """Stop every process (functions first: their shutdown publishes to the emulator). What is left."""
+        left = []
         for process in (self.scorer, self.http, self.gcs, self.pubsub):
-            process.stop()
-        STATE_FILE.unlink(missing_ok=True)
+            pgid = process.pid
+            if not process.stop():
+                left.append(f"{process.name} (process group {pgid})")
+        for field, port in asdict(self.ports).items():
+            if port_in_use(port):
+                left.append(f"port {port} ({PORT_OWNERS[field]}) is still bound")
+        if self._wrote_state:
+            self.state_path.unlink(missing_ok=True)
+        return left
+
+    # -- what a user and `down` need to know --------------------------------------------------------
+
+    def write_state(self) -> None:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        state = {
+            "supervisor": os.getpid(), "supervisor_start": process_start(os.getpid()),
+            "started_at": self.started_at, "project": PROJECT,
+            "ports": asdict(self.ports), "logs": str(self.log_dir), "model_version": self.model_version,
+            "buzz_window_seconds": float(self.buzz["BUZZ_WINDOW_SECONDS"]),
+            "processes": {p.name: {"pgid": p.pid, "start": process_start(p.pid), "port": p.port,
+                                   "log": str(p.log_path)}
+                          for p in self.processes if p.pid},
+        }
+        temporary = self.state_path.with_suffix(".tmp")
+        temporary.write_text(json.dumps(state, indent=2) + "\n")
+        temporary.replace(self.state_path)
+        self._wrote_state = True
 
     def banner(self) -> str:
-        p = self.ports
+        p, b = self.ports, self.buzz
+        prefix = "" if self.directory == (REPO / ".stack").resolve() else f"DEVSTACK_STATE_DIR={shown(self.directory)} "
         return f"""
-Air Paradis sentiment, running locally (project {PROJECT}, model {self.model_uri}):
-  HTTP function     http://127.0.0.1:{p.http}      (logs: {self.log_dir}/predict-http.log)
-  Pub/Sub function  http://127.0.0.1:{p.scorer}      fed by the push subscription {topology.PUSH_SUBSCRIPTION}
-  Pub/Sub emulator  127.0.0.1:{p.pubsub}        fake-gcs-server http://127.0.0.1:{p.gcs}
+Air Paradis sentiment is running locally: model {self.model_version}, project {PROJECT}.
 
-Try:
-  curl -s localhost:{p.http}/predict -H 'Content-Type: application/json' -d '{{"text": "lost my bag again"}}'
-  curl -s localhost:{p.http}/health
-  make replay          # stream examples/bad_buzz.jsonl through Pub/Sub and watch the alert fire
+  HTTP function      http://127.0.0.1:{p.http:<6} POST /predict, GET /health, GET /model, POST /feedback
+  Pub/Sub function   http://127.0.0.1:{p.scorer:<6} fed by topic {topology.INPUT_TOPIC} via push subscription \
+{topology.PUSH_SUBSCRIPTION}
+  Pub/Sub emulator   127.0.0.1:{p.pubsub:<13} results on {topology.OUTPUT_TOPIC}, alerts on {topology.ALERT_TOPIC}
+  fake-gcs-server    http://127.0.0.1:{p.gcs:<6} {self.model_uri}
+  logs               {shown(self.log_dir) + "/":<24}{prefix}make logs
 
-Ctrl-C stops everything.
+Bad-buzz detector: more than {float(b['BUZZ_NEGATIVE_SHARE']):.0%} negative over {b['BUZZ_WINDOW_SECONDS']} s \
+(at least {b['BUZZ_MIN_TWEETS']} tweets), cooldown {b['BUZZ_COOLDOWN_SECONDS']} s.
+
+Try, in another terminal:
+  curl -s 127.0.0.1:{p.http}/predict -H 'Content-Type: application/json' -d '{{"text": "Lost my bag again!"}}'
+  {prefix}make replay    # streams examples/bad_buzz.jsonl through Pub/Sub: a bad buzz within a minute
+
+Ctrl-C here stops everything ({prefix}make dev-down from another terminal).
 """
 
 
-def stop_recorded() -> bool:
-    """Stop the processes a previous `up` recorded (used by `make dev-down`)."""
-    if not STATE_FILE.is_file():
-        return False
-    state = json.loads(STATE_FILE.read_text())
-    for name, pid in state.get("pids", {}).items():
-        try:
-            os.killpg(pid, signal.SIGTERM)
-            print(f"stopped {name} (process group {pid})")
-        except ProcessLookupError:
-            pass
-    STATE_FILE.unlink(missing_ok=True)
-    return True
+# --- The foreground process: `python -m devstack up` ------------------------------------------------
+
+class _Signals:
+    """SIGINT/SIGTERM/SIGHUP ask the supervisor to stop; the first one is enough."""
+
+    def __init__(self):
+        self.stop = threading.Event()
+        self.received: int | None = None
+        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+            signal.signal(sig, self._on_signal)
+
+    def _on_signal(self, signum, frame) -> None:
+        if self.received is not None:
+            print(f"\n(already stopping after {signal.Signals(self.received).name}: a few seconds)", flush=True)
+            return
+        self.received = signum
+        self.stop.set()
+        if threading.current_thread() is threading.main_thread() and not self._in_loop:
+            raise KeyboardInterrupt  # during startup: unwind now, `up` stops what it started
+
+    _in_loop = False
 
 
 def run_forever(stack: Stack) -> int:
-    stopping = {"now": False}
-
-    def on_signal(signum, frame):
-        stopping["now"] = True
-
-    signal.signal(signal.SIGINT, on_signal)
-    signal.signal(signal.SIGTERM, on_signal)
+    """Start, print the banner, supervise until a signal; stop everything. The exit status."""
     try:
-        print("Starting the local stack…", flush=True)
-        stack.up()
-        print(stack.banner(), flush=True)
-        while not stopping["now"]:
-            for process in (stack.pubsub, stack.gcs, stack.http, stack.scorer):
-                if not process.running:
-                    print(f"{process.name} exited; see {process.log_path}", file=sys.stderr)
-                    stopping["now"] = True
-            time.sleep(0.5)
-        return 0
+        stack.preflight()
     except EmulatorError as error:
-        print(f"error: {error}", file=sys.stderr)
+        print(f"error: {error}", file=sys.stderr, flush=True)
         return 1
-    finally:
-        print("\nStopping…", flush=True)
-        stack.down()
-        print("Stopped: no process left, ports released.", flush=True)
+    signals = _Signals()
+    print(f"Starting the local stack (logs in {shown(stack.log_dir)}/)…", flush=True)
+    try:
+        stack.up(report=lambda line: print(line, flush=True), check=False)
+    except KeyboardInterrupt:
+        print("\nInterrupted while starting: everything that had started is stopped.", flush=True)
+        return 130
+    except EmulatorError as error:
+        print(f"error: {error}", file=sys.stderr, flush=True)
+        return 1
+    print(stack.banner(), flush=True)
+    signals._in_loop = True
+    status = supervise(stack, signals)
+    print("\nStopping…", flush=True)
+    left = stack.down()
+    if left:
+        print("error: could not stop: " + "; ".join(left) + ". `make dev-down` tries again.", file=sys.stderr,
+              flush=True)
+        return 1
+    print("Stopped: every process has exited and every port is free.", flush=True)
+    return status
+
+
+def supervise(stack: Stack, signals: _Signals) -> int:
+    """Restart a function that exits; stop on an emulator exit or a crash loop. 0, or 1 on a failure."""
+    restarts: dict[str, deque[float]] = {p.name: deque() for p in (stack.http, stack.scorer)}
+    while not signals.stop.wait(0.5):
+        for process in stack.processes:
+            if process.running:
+                continue
+            status = process.process.returncode if process.process else None
+            how = f"was killed by {signal.Signals(-status).name}" if status and status < 0 else f"exited ({status})"
+            if not isinstance(process, FunctionServer):
+                held = "the topics and their messages" if process is stack.pubsub else "the model bucket"
+                print(f"\nerror: the {process.name} {how}: the stack cannot go on without it ({held} lived in "
+                      f"it); `make run` starts a fresh one. Its log ({shown(process.log_path)}):\n"
+                      f"{log_tail(process.log_path)}", file=sys.stderr, flush=True)
+                return 1
+            recent = restarts[process.name]
+            now = time.monotonic()
+            while recent and recent[0] < now - RESTART_WINDOW_SECONDS:
+                recent.popleft()
+            if len(recent) >= MAX_RESTARTS:
+                print(f"\nerror: the {process.name} function {how}, its {MAX_RESTARTS + 1}th exit in "
+                      f"{RESTART_WINDOW_SECONDS:.0f} s: not restarting it again. Its log "
+                      f"({shown(process.log_path)}):\n{log_tail(process.log_path)}", file=sys.stderr, flush=True)
+                return 1
+            recent.append(now)
+            print(f"! {process.name} {how}; restarting it on port {process.port} (unacknowledged tweets are "
+                  "pushed again)…", flush=True)
+            started = time.perf_counter()
+            try:
+                stack.restart(process, f"the function {how}")
+            except EmulatorError as error:
+                print(f"error: {process.name} did not come back: {error}", file=sys.stderr, flush=True)
+                return 1
+            print(f"  ✓ {process.name} is back ({time.perf_counter() - started:.1f} s)", flush=True)
+    return 0
+
+
+def stop_recorded(timeout: float = 30.0) -> int:
+    """`make dev-down`: stop the stack the state file describes, whoever started it. The exit status."""
+    path = state_file()
+    state = read_state(path)
+    if state is None:
+        print(f"No local stack is recorded as running ({shown(path)} does not exist).")
+        return 0
+    supervisor = state.get("supervisor")
+    if supervisor and supervisor != os.getpid() and supervisor_running(state):
+        print(f"Asking the stack's supervisor (pid {supervisor}) to stop…", flush=True)
+        os.kill(supervisor, signal.SIGTERM)  # it stops its processes in order, then exits
+        deadline = time.monotonic() + timeout
+        while process_alive(supervisor) and time.monotonic() < deadline:
+            time.sleep(0.1)
+    left = []
+    for name, process in state.get("processes", {}).items():
+        pgid = process.get("pgid")
+        if pgid and recorded_group_alive(pgid, process.get("start")):  # the supervisor was killed or is stuck
+            if stop_group(pgid):
+                print(f"stopped {name} (process group {pgid})")
+            else:
+                left.append(f"{name} (process group {pgid})")
+    for field, port in state.get("ports", {}).items():
+        if port_in_use(port):
+            left.append(f"port {port} ({PORT_OWNERS.get(field, field)}) is still bound by another process")
+    with contextlib.suppress(FileNotFoundError):
+        path.unlink()
+    if left:
+        print("error: still running: " + "; ".join(left), file=sys.stderr)
+        return 1
+    print("The local stack is stopped: no process left, ports free.")
+    return 0

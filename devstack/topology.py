@@ -1,15 +1,17 @@
 """The Pub/Sub topology of infra/pubsub.tf, recreated on the emulator for local runs and tests.
 
 Topics: tweets (in), tweets-scored, sentiment-alerts, sentiment-feedback, tweets-dead-letter.
-Our own push subscription delivers tweets to the Pub/Sub function with a dead-letter policy, as in
-Terraform (names checked against infra/ by tests/test_devstack.py); pull subscriptions let a local
-observer read the other topics.
+Our own push subscription delivers tweets to the Pub/Sub function with a dead-letter policy, and
+tweets-dead-letter-hold keeps what is dead-lettered, as in Terraform (names checked against infra/
+by tests/test_devstack.py). Pull subscriptions named ``<topic>-observer`` let a local observer (the
+replay, tests) read the scored tweets and the alerts.
 
-One deliberate difference: no retry policy by default. The emulator (measured with its Cloud SDK
-release of 2026-11) stops pushing after three attempts when several failing messages have a retry
-policy, so nothing would ever be dead-lettered; without one it redelivers at once and dead-letters
-after max_delivery_attempts, which is what the local stack must show. Lower attempt counts keep
-local failures quick (Terraform: 10 attempts, 10-600 s backoff).
+One deliberate difference: no retry policy. The emulator (Cloud SDK 528, measured) stops pushing
+altogether once several messages have failed under a retry policy: nothing is delivered again, even
+after the endpoint recovers, and nothing is dead-lettered. Without one it retries a failed push
+(connection refused or 5xx) about once a second, and dead-letters after max_delivery_attempts: so a
+message survives an outage of about ``max_delivery_attempts`` seconds. Terraform: 10 attempts with
+10-600 s backoff, hours of outage.
 """
 
 from __future__ import annotations
@@ -23,7 +25,10 @@ ALERT_TOPIC = "sentiment-alerts"
 FEEDBACK_TOPIC = "sentiment-feedback"
 DEAD_LETTER_TOPIC = "tweets-dead-letter"
 PUSH_SUBSCRIPTION = "tweets-to-sentiment-score"  # Terraform: "${tweets topic}-to-${pubsub function name}"
-MAX_DELIVERY_ATTEMPTS = 5  # Pub/Sub's minimum: local failures dead-letter within seconds
+DEAD_LETTER_HOLD = f"{DEAD_LETTER_TOPIC}-hold"  # Terraform: "${dead letter topic}-hold"
+MAX_DELIVERY_ATTEMPTS = 5  # Pub/Sub's minimum: a failing tweet is dead-lettered in ~5 s (tests want that)
+# The local stack: a function may be down ~20 s (a crash, its restart) without a tweet being dead-lettered.
+STACK_MAX_DELIVERY_ATTEMPTS = 20
 
 
 @dataclass(frozen=True)
@@ -37,8 +42,8 @@ class Topology:
         return f"projects/{self.project}/subscriptions/{name}"
 
     def observer(self, topic: str) -> str:
-        """The pull subscription a local observer reads ``topic`` from."""
-        return self.subscription(f"{topic}-observer")
+        """The pull subscription a local observer reads ``topic`` from (dead letters: Terraform's hold)."""
+        return self.subscription(DEAD_LETTER_HOLD if topic == DEAD_LETTER_TOPIC else f"{topic}-observer")
 
 
 def push_endpoint(function_url: str, project: str, topic: str = INPUT_TOPIC) -> str:
