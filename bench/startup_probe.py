@@ -23,16 +23,20 @@ from pathlib import Path
 STARTED = time.perf_counter()
 
 
-def ours(model_uri: str, tweet: str) -> dict:
-    steps: dict[str, float] = {}
-    mark = time.perf_counter()
+class Steps(dict):
+    """Seconds per named step: each ``step(name)`` closes the step that began at the previous one."""
 
-    def step(name: str) -> None:
-        nonlocal mark
+    def __init__(self):
+        super().__init__()
+        self._mark = time.perf_counter()
+
+    def __call__(self, name: str) -> None:
         now = time.perf_counter()
-        steps[name] = now - mark
-        mark = now
+        self[name], self._mark = now - self._mark, now
 
+
+def ours(model_uri: str, tweet: str) -> dict:
+    step = Steps()
     import flask  # noqa: F401
     import functions_framework  # noqa: F401
 
@@ -54,19 +58,11 @@ def ours(model_uri: str, tweet: str) -> dict:
     step("interpreter creation + self-test")
     model.predict([tweet])
     step("first inference")
-    return steps
+    return step
 
 
 def keras(model_uri: str, tweet: str) -> dict:
-    steps: dict[str, float] = {}
-    mark = time.perf_counter()
-
-    def step(name: str) -> None:
-        nonlocal mark
-        now = time.perf_counter()
-        steps[name] = now - mark
-        mark = now
-
+    step = Steps()
     import flask  # noqa: F401
 
     step("import Flask")
@@ -83,7 +79,7 @@ def keras(model_uri: str, tweet: str) -> dict:
     step("keras.saving.load_model")
     float(model(np.asarray([encode(tweet)], dtype=np.int32), training=False)[0, 0])
     step("first inference")
-    return steps
+    return step
 
 
 def main(argv: list[str] | None = None) -> int:
