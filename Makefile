@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installed
 help:
 	@echo "make run          the whole system locally: emulators + both functions on the committed model (Ctrl-C stops)"
 	@echo "make replay       in another terminal: stream examples/bad_buzz.jsonl through it and watch the alert"
-	@echo "make dev-down     stop a local stack left running;  make logs: tail its logs"
+	@echo "make dev-down     stop a local stack left running;  make logs (ARGS=-f to follow): its logs"
 	@echo "make test         lint + the whole test suite (what CI runs)"
 	@echo "make score        score examples/airline_tweets.csv with the committed model (no emulators)"
 	@echo "make train        train a model on ../shared/data (SENTIMENT_DATA_DIR), ~4 min"
@@ -28,16 +28,16 @@ $(STAMP): requirements.txt converter/requirements.txt requirements-dev.txt pypro
 venv: $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/python -m devstack up
+	@$(BIN)/python -m devstack up
 
 replay: $(STAMP)
-	$(BIN)/python -m devstack replay $(or $(FILE),examples/bad_buzz.jsonl)
+	@$(BIN)/python -m devstack replay $(or $(FILE),examples/bad_buzz.jsonl)
 
 dev-down: $(STAMP)
-	$(BIN)/python -m devstack down
+	@$(BIN)/python -m devstack down
 
 logs: $(STAMP)
-	$(BIN)/python -m devstack logs
+	@$(BIN)/python -m devstack logs $(ARGS)
 
 score: $(STAMP)
 	$(BIN)/python -m sentiment score --input examples/airline_tweets.csv --output -
