@@ -198,7 +198,7 @@ def test_unavailable_model_is_503_never_a_guess(tmp_path):
 def test_feedback_without_a_project_is_503(app):
     client, _ = app
     response = post(client, "/feedback", {"text": "bad flight", "label": "negative"})
-    assert_error(response, 503, "feedback")
+    assert_error(response, 503, "feedback is not configured")
 
 
 @pytest.mark.parametrize(

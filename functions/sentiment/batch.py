@@ -114,7 +114,7 @@ def read_jsonl(stream: IO[str]) -> Iterator[Row]:
         yield Row(number, record)
 
 
-def check_text(row: Row, text_column: str, max_chars: int) -> str | None:
+def row_text(row: Row, text_column: str, max_chars: int) -> str | None:
     """The row's text, or None after setting ``row.error``."""
     if row.error:
         return None
@@ -203,7 +203,7 @@ def score_stream(
             writer = Writer(sink, False, None)
     for row in rows:
         summary.rows += 1
-        text = check_text(row, text_column, max_chars)
+        text = row_text(row, text_column, max_chars)
         probability = sentiment = None
         if text is not None:
             ids = model.encode(text)

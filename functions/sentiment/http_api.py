@@ -155,7 +155,8 @@ def _predict(service: Service, body: Any) -> Response:
 def _feedback(service: Service, body: Any) -> Response:
     feedback = parse_feedback(body, service.config)
     if not service.config.project:
-        raise PublishError("no GOOGLE_CLOUD_PROJECT: feedback has no topic to go to")
+        raise Rejected(503, "feedback_unconfigured",
+                       "feedback is not configured on this instance (no GOOGLE_CLOUD_PROJECT to publish to)")
     payload = {"text": feedback.text, "label": feedback.label, "model_version": feedback.model_version,
                "request_id": logs.request_id.get(), "received_at": time.time()}
     (message_id,) = service.publisher.wait([service.publisher.publish_json(

@@ -129,18 +129,17 @@ class SentimentModel:
         probability = self.probability_of_ids(ids)
         return Prediction(round(probability, 6), self.label(probability), self.version)
 
-    def predict(self, texts: Sequence[str]) -> list[Prediction]:
-        """Score every text; raises ``EmptyText`` (naming the index) before scoring any."""
+    def encode_all(self, texts: Sequence[str]) -> list[list[int]]:
+        """Ids of every text; raises ``EmptyText`` (naming the index) before any is scored."""
         encoded = [self.encode(text) for text in texts]
         for index, ids in enumerate(encoded):
             if not ids:
                 raise EmptyText(index)
-        return [self.predict_ids(ids) for ids in encoded]
+        return encoded
+
+    def predict(self, texts: Sequence[str]) -> list[Prediction]:
+        return [self.predict_ids(ids) for ids in self.encode_all(texts)]
 
     def probabilities(self, texts: Sequence[str]) -> np.ndarray:
         """Raw probabilities (not rounded), for evaluation and the parity gate."""
-        encoded = [self.encode(text) for text in texts]
-        for index, ids in enumerate(encoded):
-            if not ids:
-                raise EmptyText(index)
-        return np.array([self.probability_of_ids(ids) for ids in encoded], dtype=np.float64)
+        return np.array([self.probability_of_ids(ids) for ids in self.encode_all(texts)], dtype=np.float64)
