@@ -128,3 +128,14 @@ def test_local_latest_lock(tiny_bundle, tmp_path):
     (tmp_path / ".LATEST.lock").touch()  # another publisher is mid-move
     with pytest.raises(PublishConflict):
         set_latest(str(tmp_path), version_of(tiny_bundle))
+
+
+def test_manifest_without_its_model_is_refused_and_leaves_no_partial_file(tiny_bundle, bucket, tmp_path):
+    store = f"gs://{bucket}/models"
+    publish(tiny_bundle, store)
+    version = version_of(tiny_bundle)
+    blob(GcsPath.parse(f"{store}/{version}/model.tflite")).delete()  # a store damaged after publication
+    cache = tmp_path / "cache"
+    with pytest.raises(BundleError, match="incomplete bundle"):
+        bundles.fetch(store, cache_dir=cache)
+    assert not [p for p in cache.rglob("*") if p.name.endswith(".part")]

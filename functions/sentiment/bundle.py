@@ -212,7 +212,7 @@ def _resolve_gcs(uri: str) -> tuple[str, str | None]:
 
     path = GcsPath.parse(uri)
     try:
-        if path.name.endswith(LATEST_FILE) and path.name.rsplit("/", 1)[-1] == LATEST_FILE:
+        if path.name.rsplit("/", 1)[-1] == LATEST_FILE:
             store = GcsPath(path.bucket, path.name[: -len(LATEST_FILE)].rstrip("/"))
             version = parse_version(blob(path).download_as_bytes(**call_options()), uri)
             return str(store.child(version)), version
@@ -228,9 +228,14 @@ def _resolve_gcs(uri: str) -> tuple[str, str | None]:
 def fetch(uri: str, cache_dir: Path | None = None) -> LocalBundle:
     """Find, download if remote, and verify the bundle that ``uri`` names."""
     location, _ = resolve(uri)
+    return fetch_location(location, cache_dir, source=uri)
+
+
+def fetch_location(location: str, cache_dir: Path | None = None, source: str | None = None) -> LocalBundle:
+    """Download if remote and verify the bundle directory ``location`` (as ``resolve`` returns it)."""
     if not location.startswith("gs://"):
-        return verify_directory(Path(location), source=uri)
-    return _download(location, cache_dir, uri)
+        return verify_directory(Path(location), source=source or location)
+    return _download(location, cache_dir, source or location)
 
 
 def _download(location: str, cache_dir: Path | None, source: str) -> LocalBundle:
@@ -239,15 +244,14 @@ def _download(location: str, cache_dir: Path | None, source: str) -> LocalBundle
     from .storage import GcsPath, blob, call_options
 
     remote = GcsPath.parse(location)
-    root = cache_dir or Path(os.environ.get("MODEL_CACHE_DIR") or tempfile.gettempdir()) / "sentiment-models"
-    target = root / remote.bucket / remote.name
+    target = (cache_dir or Path(tempfile.gettempdir()) / "sentiment-models") / remote.bucket / remote.name
+    partial = target / f".{MODEL_FILE}.{os.getpid()}.part"
     try:
         manifest_raw = blob(remote.child(MANIFEST_FILE)).download_as_bytes(**call_options())
         manifest = parse_manifest(manifest_raw)
         target.mkdir(parents=True, exist_ok=True)
         model_path = target / MODEL_FILE
         if not (model_path.is_file() and sha256_file(model_path) == manifest.model_sha256):
-            partial = target / f".{MODEL_FILE}.{os.getpid()}.part"
             model_blob = blob(remote.child(MODEL_FILE))
             model_blob.reload(**call_options())
             if (model_blob.size or 0) > MAX_MODEL_BYTES:
@@ -257,6 +261,8 @@ def _download(location: str, cache_dir: Path | None, source: str) -> LocalBundle
         _write_atomically(target / MANIFEST_FILE, manifest_raw)
     except gexc.NotFound as error:
         raise BundleError(f"incomplete bundle at {location}: {error.message}") from None
+    finally:
+        partial.unlink(missing_ok=True)  # a download that failed half-way leaves nothing behind
     return verify_directory(target, source=source)
 
 

@@ -71,7 +71,7 @@ class ModelProvider:
             if self._failed_at is not None and self._clock() - self._failed_at < RETRY_AFTER_SECONDS:
                 raise ModelUnavailable(self._failure or "model unavailable")
             try:
-                self._model = self._load(self.uri)
+                self._model = self._load(bundles.resolve(self.uri)[0])
             except Exception as error:  # any failure: answer 503 / retry later, never guess a score
                 self._failed_at, self._failure = self._clock(), _describe(error)
                 self._on_failure("invalid_bundle" if isinstance(error, BundleError) else "unavailable")
@@ -82,9 +82,9 @@ class ModelProvider:
             return self._model
 
     def _load(self, location: str) -> SentimentModel:
-        """Fetch (download if remote), verify and load; timed for the load-latency metric."""
+        """Fetch (download if remote), verify and load a resolved bundle; timed for the load-latency metric."""
         started = time.perf_counter()
-        local = bundles.fetch(location, self.cache_dir)
+        local = bundles.fetch_location(location, self.cache_dir, source=self.uri)
         model = SentimentModel(local)
         seconds = time.perf_counter() - started
         self.loads += 1
