@@ -29,11 +29,11 @@ KERAS_URI = f"gs://{BUCKET}/keras"
 
 def publish(store: Path, gcs_env: dict[str, str], work: Path) -> dict:
     """Our bundle under gs://bench-models/sentiment, a .keras file and its vocabulary under keras/."""
+    from converter import gcs
     from converter.publish import publish as publish_bundle
-    from sentiment import storage
 
     os.environ.update(gcs_env)
-    storage.client.cache_clear()
+    gcs.client.cache_clear()
     bundle = common.bundle_dir(store)
     publish_bundle(bundle, OURS_URI)
     keras_file = work / "model.keras"
@@ -41,7 +41,7 @@ def publish(store: Path, gcs_env: dict[str, str], work: Path) -> dict:
                             timeout=600)
     vocabulary = work / "vocabulary.json"
     vocabulary.write_text(json.dumps(common.manifest(store)["vocabulary"]), encoding="utf-8")
-    bucket = storage.client().bucket(BUCKET)
+    bucket = gcs.client().bucket(BUCKET)
     for path in (keras_file, vocabulary):
         bucket.blob(f"keras/{path.name}").upload_from_filename(str(path))
     return {"keras_file_bytes": saved["bytes"], "keras_origin": saved["origin"],

@@ -74,8 +74,7 @@ def bundle_dir(store: Path) -> Path:
     """The bundle directory a store or bundle path names."""
     from sentiment.bundle import resolve
 
-    location, _ = resolve(str(store))
-    return Path(location)
+    return resolve(store).location
 
 
 def manifest(store: Path) -> dict:

@@ -82,9 +82,8 @@ def flush_cost(telemetry) -> float:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from sentiment.bundle import DEFAULT_MODEL_STORE
-    from sentiment.config import Config
-    from sentiment.model import SentimentModel
+    from sentiment import model as models
+    from sentiment.config import DEFAULT_MODEL_STORE, Config
     from sentiment.telemetry import Telemetry
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -97,7 +96,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.quick:
         args.tweets = 300
 
-    model = SentimentModel.load(args.model)
+    model = models.load(args.model)
     texts = tweets(args.tweets)
     clock = SimulatedClock(args.rate)
     with open(os.devnull, "w", encoding="utf-8") as devnull:

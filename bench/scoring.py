@@ -41,9 +41,9 @@ def engine(durations: list[float], tps: float, **extra) -> dict:
 
 
 def ours(store: Path, texts: list[str]) -> tuple[dict, list[float], list[list[int]]]:
-    from sentiment.model import SentimentModel
+    from sentiment import model as models
 
-    model = SentimentModel.load(str(store))
+    model = models.load(str(store))
     ids = [model.encode(text) for text in texts]
 
     def score(text: str):
@@ -153,7 +153,6 @@ def run(store: Path, texts: list[str], quick: bool) -> dict:
 def scorable(store: Path, texts: list[str]) -> list[str]:
     """The texts the model can score (a text with no word, emoji or emoticon is rejected, not scored)."""
     from sentiment.bundle import fetch
-    from sentiment.text import Vocabulary
 
-    vocabulary = Vocabulary(fetch(str(store)).manifest.vocabulary)
+    vocabulary = fetch(store).manifest.vocab
     return [text for text in texts if vocabulary.encode(text)]

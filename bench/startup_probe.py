@@ -4,8 +4,8 @@
     python -m bench.startup_probe keras --model-uri gs://B/P --tweet TEXT
 
 Prints one JSON object of seconds per step. "ours" walks the path of the first request to the
-function (framework and entry-module imports, Google Cloud Storage client, bundle download and
-verification, interpreter creation, first inference); "keras" walks the replaced design
+function (framework and entry-module imports, bundle download over HTTPS and verification, runtime
+import, interpreter creation, first inference); "keras" walks the replaced design
 (TensorFlow/Keras import, download of the .keras file, ``keras.saving.load_model``, first call).
 Only stdlib is imported before the first timed step.
 """
@@ -42,16 +42,14 @@ def ours(model_uri: str, tweet: str) -> dict:
 
     step("import functions-framework + Flask")
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "functions"))
-    import main  # noqa: F401  (the deployed entry module: sentiment.service and what it imports)
+    import main  # noqa: F401  (the deployed entry module: sentiment.instance and what it imports)
 
     step("import main.py (sentiment)")
-    from sentiment import bundle, storage
+    from sentiment import bundle
     from sentiment.model import SentimentModel, interpreter_class
 
-    storage.client()
-    step("google-cloud-storage import + client")
     local = bundle.fetch(model_uri, Path(tempfile.mkdtemp(prefix="probe-cache-")))
-    step("model download + sha256 check")
+    step("model download (HTTPS GETs) + sha256 check")
     interpreter_class()
     step("LiteRT import")
     model = SentimentModel(local)

@@ -63,14 +63,14 @@ def _promote(args: argparse.Namespace) -> int:
 
 
 def _evaluate(args: argparse.Namespace) -> int:
-    from sentiment.model import SentimentModel
+    from sentiment import model as models
 
     from .evaluate import evaluate, load_examples
     from .plots import confusion_matrices
 
     examples, report = load_examples(Path(args.input), args.text_column, args.label_column)
     logging.getLogger("converter").info("%s", report)
-    metrics = evaluate(SentimentModel.load(args.model), examples)
+    metrics = evaluate(models.load(args.model), examples)
     if args.plot:
         confusion_matrices({Path(args.input).name: metrics["confusion"]}, Path(args.plot))
     print(json.dumps(metrics, indent=2))
@@ -78,7 +78,7 @@ def _evaluate(args: argparse.Namespace) -> int:
 
 
 def parser() -> argparse.ArgumentParser:
-    from sentiment.bundle import DEFAULT_MODEL_STORE
+    from sentiment.config import DEFAULT_MODEL_STORE
 
     root = argparse.ArgumentParser(prog="python -m converter", description=__doc__)
     commands = root.add_subparsers(dest="command", required=True)

@@ -14,7 +14,7 @@ import logging
 import platform
 import shutil
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -178,7 +178,7 @@ def convert_run(
             metrics["tflite"][name] = binary_metrics(
                 [e.label for e in examples], served.probabilities([e.text for e in examples]), served.threshold
             )
-        manifest = bundles.Manifest(**{**manifest.__dict__, "metrics": metrics})
+        manifest = replace(manifest, metrics=metrics)
         (bundle_dir / bundles.MANIFEST_FILE).write_text(
             json.dumps(manifest.to_dict(), indent=1, ensure_ascii=False)
         )

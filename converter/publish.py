@@ -16,7 +16,9 @@ from pathlib import Path
 
 from sentiment import bundle as bundles
 from sentiment.errors import BundleError, BundleExists, PublishConflict
-from sentiment.storage import GcsPath, blob
+from sentiment.storage import GcsPath
+
+from .gcs import blob
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +42,7 @@ def publish(bundle_dir: Path, store: str, move_latest: bool = True) -> str:
     return location
 
 
-def _publish_gcs(local: bundles.LocalBundle, store: GcsPath, version: str) -> str:
+def _publish_gcs(local: bundles.Bundle, store: GcsPath, version: str) -> str:
     from google.api_core.exceptions import PreconditionFailed
 
     target = store.child(version)
@@ -73,7 +75,7 @@ def _content_type(path: Path) -> str:
     )
 
 
-def _publish_local(local: bundles.LocalBundle, store: Path, version: str) -> str:
+def _publish_local(local: bundles.Bundle, store: Path, version: str) -> str:
     target = store / version
     if target.exists():
         raise BundleExists(f"{target} is already published: versions are immutable")

@@ -224,15 +224,16 @@ class Stack:
         topology.create(PROJECT, self.scorer.url, max_delivery_attempts=topology.STACK_MAX_DELIVERY_ATTEMPTS)
 
     def _publish_model(self) -> None:
+        from converter import gcs
         from converter.publish import publish  # no TensorFlow: publish only copies and checks files
-        from sentiment import bundle, storage
+        from sentiment import bundle
 
         self.gcs.create_bucket(MODELS_BUCKET)
         os.environ.update(self.gcs.env)
-        storage.client.cache_clear()
+        gcs.client.cache_clear()
         location, version = bundle.resolve(str(self.model_dir))
-        publish(Path(location), self.model_uri)
-        self.model_version = version or Path(location).name
+        publish(location, self.model_uri)
+        self.model_version = version or location.name
 
     def _start_http(self) -> None:
         """Healthy means the model loads: GET /model makes the function fetch it from the fake bucket."""

@@ -4,21 +4,22 @@
 - ``score_pubsub``: CloudEvent function for ``google.cloud.pubsub.topic.v1.messagePublished``.
 
 Nothing heavy happens at import: the model and the Google clients are created on first use, once
-per instance (cold starts stay short; /health answers before any model is loaded).
+per instance (``instance.current()``), so cold starts stay short and /health answers before any
+model is loaded.
 """
 
 import functions_framework
 
-from sentiment import service
+from sentiment import http_api, instance, pubsub_api
 
-service.configure()  # cheap: parse the environment now, so a bad variable fails the deployment
+instance.configure()  # cheap: parse the environment now, so a bad variable fails the deployment
 
 
 @functions_framework.http
 def predict_http(request):
-    return service.handle_http(request)
+    return http_api.handle(instance.current(), request)
 
 
 @functions_framework.cloud_event
 def score_pubsub(cloud_event):
-    service.handle_cloud_event(cloud_event)
+    pubsub_api.handle(instance.current(), cloud_event)

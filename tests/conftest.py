@@ -39,13 +39,13 @@ def tiny_bundle(tiny_run, tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def fake_gcs():
     """A real fake-gcs-server process, shared by the session; tests use their own buckets."""
+    from converter import gcs
     from devstack.emulators import FakeGcs
-    from sentiment import storage
 
     with FakeGcs() as server, environment(server.env):
-        storage.client.cache_clear()
+        gcs.client.cache_clear()
         yield server
-    storage.client.cache_clear()
+    gcs.client.cache_clear()
 
 
 @pytest.fixture

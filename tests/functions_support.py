@@ -1,4 +1,4 @@
-"""Helpers for the function tests: a configured service, the functions-framework app, stores."""
+"""Helpers for the function tests: a configured instance, the functions-framework app, stores."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from pathlib import Path
 import functions_framework
 
 from sentiment import bundle as bundles
-from sentiment import service
+from sentiment import instance
 from sentiment.config import Config
 
 REPO = Path(__file__).resolve().parents[1]
@@ -23,10 +23,10 @@ def make_config(**env: str) -> Config:
     return Config.from_env({**base, **env})
 
 
-def install(config: Config, **kwargs) -> service.Service:
+def install(config: Config, **kwargs) -> instance.Instance:
     """Make ``config`` the functions' state, as a fresh instance would have it."""
-    state = service.Service.from_config(config, **kwargs)
-    service.use(state)
+    state = instance.Instance.from_config(config, **kwargs)
+    instance.use(state)
     return state
 
 

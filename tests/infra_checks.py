@@ -7,7 +7,7 @@ The google provider cannot be downloaded here, so `terraform validate` is out of
   evaluator lists the resource instances Terraform would create (for_each, dynamic blocks, module
   instances with their variables bound), and the checks below hold them against the code they deploy: the
   entry points in functions/main.py, the environment variables functions/sentiment/config.py reads,
-  the metrics functions/sentiment/metric_descriptors.py defines, the topic names the code defaults to;
+  the metrics functions/sentiment/telemetry/descriptors.py defines, the topic names the code defaults to;
   and against the rules of this deployment (the HTTP function is not public, least privilege, our own
   push subscription with retries and dead letters and the IAM that dead-lettering needs);
 - checkov (in its own virtualenv, offline) for the usual misconfigurations.
@@ -964,14 +964,14 @@ def check_source_object(module: Module) -> list[str]:
 # --- Metrics, alerts, dashboard -------------------------------------------------------------------
 
 def check_descriptor_file(directory: Path = INFRA) -> list[str]:
-    from sentiment import metric_descriptors
+    from sentiment.telemetry import descriptors as metric_descriptors
 
     path = directory / "metric_descriptors.json"
     if not path.is_file():
         return [f"{path.name} is missing"]
     if path.read_text(encoding="utf-8") != metric_descriptors.as_json():
-        return [f"{path.name} differs from sentiment.metric_descriptors: regenerate it with "
-                "`python -m sentiment.metric_descriptors > infra/metric_descriptors.json`"]
+        return [f"{path.name} differs from sentiment.telemetry.descriptors: regenerate it with "
+                "`python -m sentiment.telemetry.descriptors > infra/metric_descriptors.json`"]
     return []
 
 
@@ -1032,7 +1032,7 @@ def metric_references(module: Module, dashboard: Path) -> list[tuple[str, str, s
 
 def check_metrics(module: Module, directory: Path = INFRA) -> list[str]:
     """Alerts and dashboard reference only metrics (and labels) the code writes; the dashboard shows them all."""
-    from sentiment import metric_descriptors as md
+    from sentiment.telemetry import descriptors as md
 
     by_promql = {promql_name(d.type): d for d in md.DESCRIPTORS}
     problems = []
@@ -1052,7 +1052,7 @@ def check_metrics(module: Module, directory: Path = INFRA) -> list[str]:
                 problems.append(f"{where}: {metric}: {descriptor.name} is not a distribution, it has no {suffix}")
             extra = {"le"} if suffix == "_bucket" else set()
         if descriptor is None:
-            problems.append(f"{where}: {metric} is not a metric the code writes (sentiment.metric_descriptors)")
+            problems.append(f"{where}: {metric} is not a metric the code writes (sentiment.telemetry.descriptors)")
             continue
         used.add(descriptor.type)
         allowed = set(descriptor.labels) | set(md.RESOURCE_LABELS) | {"monitored_resource"} | extra

@@ -5,7 +5,7 @@ sends. The server enforces the API's write rules that our exporter must respect,
 INVALID_ARGUMENT as the real API does and keeping the list of violations for tests to assert on:
 
 - at most 200 time series per call, each with exactly one point, no series twice in one call;
-- metric type, kind, value type and label keys as the descriptor says (``sentiment.metric_descriptors``);
+- metric type, kind, value type and label keys as the descriptor says (``sentiment.telemetry.descriptors``);
 - a generic_task resource with all its labels set;
 - GAUGE: start == end; CUMULATIVE: start < end, the same start as the series' previous point;
 - per series, a point more than 5 s after the previous one (the maximum sampling rate), never older.
@@ -25,7 +25,7 @@ from google.cloud.monitoring_v3 import CreateTimeSeriesRequest, MetricServiceCli
 from google.cloud.monitoring_v3.services.metric_service.transports import MetricServiceGrpcTransport
 from google.protobuf import empty_pb2, json_format
 
-from sentiment import metric_descriptors as md
+from sentiment.telemetry import descriptors as md
 
 SERVICE = "google.monitoring.v3.MetricService"
 MAX_SERIES_PER_CALL = 200

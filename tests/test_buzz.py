@@ -7,10 +7,10 @@ from datetime import datetime
 
 import pytest
 
-from sentiment.buzz import EVIDENCE_CHARS, PUBLISH_RETRY_SECONDS, BuzzDetector, BuzzSettings
 from sentiment.config import Config
 from sentiment.model import Prediction
 from sentiment.telemetry import Telemetry
+from sentiment.telemetry.buzz import EVIDENCE_CHARS, PUBLISH_RETRY_SECONDS, BuzzDetector, BuzzSettings
 
 START = 1_800_000_000.0
 SETTINGS = BuzzSettings(window_seconds=600, negative_share=0.6, min_tweets=50, cooldown_seconds=1800)

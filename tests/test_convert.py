@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from sentiment import bundle as bundles
-from sentiment.model import EmptyText, SentimentModel
+from sentiment.errors import EmptyText
+from sentiment.model import SentimentModel
 from sentiment.text import TEXT_VERSION
 
 from . import synthetic

@@ -10,7 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from sentiment import service
+from sentiment import instance
 
 from .functions_support import http_client, install, make_config, store_with
 
@@ -29,7 +29,7 @@ def app(store):
     state = install(make_config(MODEL_URI=str(store), MAX_BATCH_SIZE="50", MAX_TEXT_CHARS="300",
                                 MAX_REQUEST_BYTES="20000"))
     yield http_client(), state
-    service.use(None)
+    instance.use(None)
 
 
 def post(client, path, body, **headers):
@@ -163,11 +163,16 @@ def test_unknown_path(app):
     assert_error(client.get("/admin"), 404, "no route /admin")
 
 
-def test_health_never_loads_the_model(app):
+def model_loads(caplog) -> int:
+    return sum(record.msg.startswith("model %s loaded") for record in caplog.records)
+
+
+def test_health_never_loads_the_model(app, caplog):
     client, state = app
+    caplog.set_level("INFO", logger="sentiment.provider")
     body = client.get("/health").get_json()
     assert body["status"] == "ok" and body["model_loaded"] is False and body["model_version"] is None
-    assert state.provider.loads == 0
+    assert model_loads(caplog) == 0
     post(client, "/predict", {"text": "ok"})
     body = client.get("/health").get_json()
     assert body["model_loaded"] is True and body["model_version"] == state.provider.current.version
@@ -192,7 +197,7 @@ def test_unavailable_model_is_503_never_a_guess(tmp_path):
         assert client.get("/health").get_json()["model_loaded"] is False
         assert_error(post(client, "/predict", {"text": ""}), 400, "empty")  # bad input is still a 400
     finally:
-        service.use(None)
+        instance.use(None)
 
 
 def test_feedback_without_a_project_is_503(app):
@@ -212,8 +217,9 @@ def test_bad_feedback(app, body, fragment):
     assert_error(post(client, "/feedback", body), 400, fragment)
 
 
-def test_concurrent_first_requests_load_the_model_once(store):
-    state = install(make_config(MODEL_URI=str(store)))
+def test_concurrent_first_requests_load_the_model_once(store, caplog):
+    install(make_config(MODEL_URI=str(store)))
+    caplog.set_level("INFO", logger="sentiment.provider")
     try:
         client = http_client()
         barrier = threading.Barrier(16)
@@ -225,9 +231,9 @@ def test_concurrent_first_requests_load_the_model_once(store):
         with ThreadPoolExecutor(16) as pool:
             statuses = list(pool.map(call, range(16)))
         assert statuses == [200] * 16
-        assert state.provider.loads == 1
+        assert model_loads(caplog) == 1
     finally:
-        service.use(None)
+        instance.use(None)
 
 
 def test_hot_swap_under_load_fails_no_request(tiny_bundle, tmp_path):
@@ -258,7 +264,7 @@ def test_hot_swap_under_load_fails_no_request(tiny_bundle, tmp_path):
         stop.set()
         for thread in threads:
             thread.join()
-        service.use(None)
+        instance.use(None)
     assert second in versions and first in versions
     assert statuses and set(statuses) == {200}, f"{len([s for s in statuses if s != 200])} failed requests"
     assert state.provider.current.version == second
@@ -277,4 +283,4 @@ def test_a_refused_bundle_keeps_the_current_model(tiny_bundle, tmp_path):
         assert state.provider.refresh_now() is False
         assert post(client, "/predict", {"text": "ok"}).get_json()["model_version"] == first
     finally:
-        service.use(None)
+        instance.use(None)

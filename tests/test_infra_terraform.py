@@ -309,10 +309,11 @@ def test_a_decorator_changed_in_main_py_is_reported(tmp_path):
     assert reported(problems, "score_pubsub is decorated functions_framework.http")
 
 
-def test_env_reads_see_direct_reads_of_the_code():
-    reads = checks.env_reads()
-    assert "STORAGE_EMULATOR_HOST" in reads  # sentiment/storage.py
-    assert "K_SERVICE" in reads  # sentiment/telemetry.py
+def test_env_reads_see_direct_reads_of_the_code(tmp_path):
+    assert checks.env_reads() == {}, "the functions read every variable through sentiment.config"
+    (tmp_path / "direct.py").write_text('import os\nA = os.environ.get("A_VAR", "x")\nB = os.environ["B_VAR"]\n'
+                                        'C = os.getenv("C_VAR")\n', encoding="utf-8")
+    assert checks.env_reads(tmp_path) == {"A_VAR": True, "B_VAR": False, "C_VAR": False}
 
 
 def test_code_reading_an_unregistered_variable_is_reported(tmp_path):

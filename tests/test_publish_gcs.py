@@ -5,11 +5,12 @@ import shutil
 
 import pytest
 
+from converter.gcs import blob
 from converter.publish import latest_generation_gcs, publish, set_latest, write_latest_gcs
 from sentiment import bundle as bundles
 from sentiment.errors import BundleError, BundleExists, PublishConflict
 from sentiment.model import SentimentModel
-from sentiment.storage import GcsPath, blob
+from sentiment.storage import GcsPath
 
 pytestmark = pytest.mark.slow
 

@@ -123,7 +123,7 @@ def test_unreachable_model_store_retries_then_dead_letters_then_recovers(
         tiny_bundle, pubsub_emulator, tmp_path):
     from google.cloud import pubsub_v1
 
-    from sentiment import storage
+    from converter import gcs as gcs_client
 
     project = f"e2e-{uuid.uuid4().hex[:8]}"
     gcs = FakeGcs(log_dir=tmp_path).start()
@@ -131,11 +131,11 @@ def test_unreachable_model_store_retries_then_dead_letters_then_recovers(
     def publish_to_fresh_bucket() -> str:
         gcs.create_bucket("models")
         with environment(gcs.env):
-            storage.client.cache_clear()
+            gcs_client.client.cache_clear()
             try:
                 return publish_model(tiny_bundle, "models")
             finally:
-                storage.client.cache_clear()
+                gcs_client.client.cache_clear()
 
     model_uri = publish_to_fresh_bucket()
     gcs.stop()  # the model bucket is now unreachable
@@ -169,7 +169,7 @@ def test_legacy_push_envelope_and_redelivery_are_handled_in_process(tiny_bundle,
     """functions-framework converts the classic push envelope; a redelivered id is not scored twice."""
     from google.cloud import pubsub_v1
 
-    from sentiment import service
+    from sentiment import instance
 
     from .functions_support import install, make_config, store_with
 
@@ -195,4 +195,4 @@ def test_legacy_push_envelope_and_redelivery_are_handled_in_process(tiny_bundle,
         results = pull_all(subscriber, topo.observer(topology.OUTPUT_TOPIC), 1, timeout=30, settle=2)
         assert [json.loads(m.data)["id"] for m in results] == ["42"]
     finally:
-        service.use(None)
+        instance.use(None)

@@ -76,8 +76,10 @@ def test_bad_csv_rows_are_reported_by_line_and_kept(tiny_bundle, tmp_path):
     scored = {r["id"] for r in rows if r["sentiment"]}
     assert scored == {"1", "4"}
     stderr = result.stderr.decode()
-    for expected in ("line 3: empty text", "line 4: no words", "line 7: 3 fields where the header has 2",
-                     "line 8: text is not valid", "line 9: text of 12,000 characters", "line 10: 1 fields",
+    # the rejections read as the API's (one check for every entry point), with a hint for files
+    for expected in ("line 3: text is empty", "line 4: text has no words", "line 7: 3 fields where the header has 2",
+                     "line 8: text is not valid Unicode", "(try --encoding latin-1)",
+                     "line 9: text has 12,000 characters; the limit is 4,000 (an unclosed quote?)", "line 10: 1 fields",
                      "scored 2 of 8 rows; 6 not scored"):
         assert expected in stderr, (expected, stderr)
     assert "Traceback" not in stderr
@@ -98,8 +100,9 @@ def test_bad_jsonl_rows(tiny_bundle, tmp_path):
     assert len(rows) == 8
     assert rows[0]["sentiment"] and "error" not in rows[0]
     errors = [r.get("error") for r in rows[1:]]
-    assert errors == ["not a JSON object", "'text' is a int, not a string", "not JSON: Expecting value",
-                      "no 'text' field", "not a JSON object", "not valid text in this encoding", "no 'text' field"]
+    assert errors == ["not a JSON object", "text must be a string, not a number", "not JSON: Expecting value",
+                      "no 'text' field", "not a JSON object", "not valid text in this encoding",
+                      "text must be a string, not null"]
     assert all(r["probability_positive"] is None for r in rows[1:])
 
 

@@ -11,9 +11,11 @@ import threading
 
 import pytest
 
-from sentiment import metric_descriptors as md
 from sentiment.config import Config
-from sentiment.metrics import (
+from sentiment.model import Prediction
+from sentiment.telemetry import Telemetry
+from sentiment.telemetry import descriptors as md
+from sentiment.telemetry.aggregation import (
     MIN_POINT_SPACING_SECONDS,
     OVERFLOW_LABEL,
     Distribution,
@@ -22,8 +24,6 @@ from sentiment.metrics import (
     MetricsAggregator,
     point_end_time,
 )
-from sentiment.model import Prediction
-from sentiment.telemetry import Telemetry
 
 START = 1_800_000_000.0
 

@@ -12,11 +12,11 @@ import time
 import grpc
 import pytest
 
-from sentiment import metric_descriptors as md
 from sentiment.config import Config
 from sentiment.model import Prediction
-from sentiment.monitoring import MAX_SERIES_PER_CALL
 from sentiment.telemetry import Telemetry
+from sentiment.telemetry import descriptors as md
+from sentiment.telemetry.export import MAX_SERIES_PER_CALL
 from tests.monitoring_server import HANG, FakeMetricService
 
 pytestmark = pytest.mark.slow

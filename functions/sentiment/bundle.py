@@ -8,6 +8,10 @@ Layout of a published model store (a local directory or ``gs://bucket/prefix``):
     <version>/...          model card, plots (informational)
 
 A model URI may name a bundle directory, a store (its LATEST is followed) or a LATEST file.
+``resolve`` turns it into a typed location (``Path`` or ``GcsPath``) without downloading a model;
+``fetch`` reads that bundle once (manifest parsed once, model bytes hashed once) and returns it
+verified, in memory: the interpreter is built from those bytes, so nothing that later happens to a
+file can change the model under it.
 """
 
 from __future__ import annotations
@@ -19,10 +23,11 @@ import re
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from . import text
-from .errors import BundleError
+from .errors import BundleError, ObjectNotFound
+from .storage import GcsPath, GcsReader, Location, parse_location
 
 SCHEMA_VERSION = 1
 MODEL_FILE = "model.tflite"
@@ -31,10 +36,7 @@ LATEST_FILE = "LATEST"
 QUANTIZATIONS = ("dynamic", "float16", "float32")
 MAX_MANIFEST_BYTES = 16 * 1024 * 1024
 MAX_MODEL_BYTES = 64 * 1024 * 1024
-VERSION_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
-
-# The repository's committed store: the local default when no MODEL_URI is configured.
-DEFAULT_MODEL_STORE = Path(__file__).resolve().parents[2] / "models"
+VERSION_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")  # always used with fullmatch
 
 
 @dataclass(frozen=True)
@@ -51,6 +53,7 @@ class Manifest:
     frameworks: dict[str, str] = field(default_factory=dict)
     training: dict[str, Any] = field(default_factory=dict)
     schema_version: int = SCHEMA_VERSION
+    vocab: text.Vocabulary = field(init=False, repr=False, compare=False)  # built once, from ``vocabulary``
 
     _REQUIRED = {
         "schema_version": int, "model_version": str, "text_version": str, "vocabulary": list,
@@ -76,9 +79,10 @@ class Manifest:
             if not ok:
                 raise BundleError(f"manifest field {key!r} should be {kind.__name__}")
         known = {k: data[k] for k in (*cls._REQUIRED, *cls._OPTIONAL) if k in data}
-        manifest = cls(**known)
-        manifest.validate()
-        return manifest
+        return cls(**known)
+
+    def __post_init__(self) -> None:
+        self.validate()
 
     def validate(self) -> None:
         if self.schema_version != SCHEMA_VERSION:
@@ -90,7 +94,7 @@ class Manifest:
                 f"bundle was built with tokenizer {self.text_version!r}, this code has "
                 f"{text.TEXT_VERSION!r}: retrain or deploy matching code"
             )
-        if not VERSION_PATTERN.match(self.model_version):
+        if not VERSION_PATTERN.fullmatch(self.model_version):
             raise BundleError(f"invalid model version {self.model_version!r}")
         if self.quantization not in QUANTIZATIONS:
             raise BundleError(f"unknown quantization {self.quantization!r}")
@@ -99,7 +103,7 @@ class Manifest:
         if not all(isinstance(t, str) for t in self.vocabulary):
             raise BundleError("vocabulary holds a non-string token")
         try:
-            text.Vocabulary(self.vocabulary)
+            object.__setattr__(self, "vocab", text.Vocabulary(self.vocabulary))
         except ValueError as error:
             raise BundleError(f"invalid vocabulary: {error}") from None
         if not 0.0 < self.threshold < 1.0:
@@ -130,12 +134,17 @@ class Manifest:
 
 
 @dataclass(frozen=True)
-class LocalBundle:
-    """A verified bundle on local disk."""
+class Bundle:
+    """A verified bundle, in memory: its manifest and the bytes of its model (what the interpreter runs)."""
 
-    directory: Path
     manifest: Manifest
-    source: str  # the URI it came from, for logs
+    model_content: bytes = field(repr=False)
+    directory: Path  # the local copy it was read from (for a remote bundle: the cache), with its model card
+    source: str  # where it came from, for logs
+
+    @property
+    def version(self) -> str:
+        return self.manifest.model_version
 
     @property
     def model_path(self) -> Path:
@@ -155,118 +164,136 @@ def parse_manifest(raw: bytes) -> Manifest:
         raise BundleError(f"manifest is larger than {MAX_MANIFEST_BYTES} bytes")
     try:
         data = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise BundleError(f"manifest is not valid UTF-8 JSON: {error}") from None
+    except (UnicodeDecodeError, ValueError, RecursionError) as error:
+        raise BundleError(f"manifest is not valid UTF-8 JSON: {error}"[:300]) from None
     return Manifest.from_dict(data)
 
 
-def verify_directory(directory: Path, source: str | None = None) -> LocalBundle:
-    """Check a bundle directory: manifest schema, tokenizer version and the model's sha256."""
-    manifest_path, model_path = directory / MANIFEST_FILE, directory / MODEL_FILE
-    if not manifest_path.is_file():
-        raise BundleError(f"no {MANIFEST_FILE} in {directory}")
-    if not model_path.is_file():
-        raise BundleError(f"no {MODEL_FILE} in {directory}")
-    manifest = parse_manifest(manifest_path.read_bytes())
-    if model_path.stat().st_size > MAX_MODEL_BYTES:
-        raise BundleError(f"{MODEL_FILE} is larger than {MAX_MODEL_BYTES} bytes")
-    actual = sha256_file(model_path)
+def parse_version(raw: bytes, where: str) -> str:
+    version = raw.decode("utf-8", errors="replace").strip()
+    if not VERSION_PATTERN.fullmatch(version):
+        raise BundleError(f"{where} does not name a valid version: {version[:80]!r}")
+    return version
+
+
+def verified(manifest: Manifest, model_content: bytes, directory: Path, source: str) -> Bundle:
+    """The bundle, once the model's bytes are known to be the ones the manifest names."""
+    actual = hashlib.sha256(model_content).hexdigest()
     if actual != manifest.model_sha256:
         raise BundleError(
             f"{MODEL_FILE} sha256 {actual[:12]}… does not match the manifest's "
             f"{manifest.model_sha256[:12]}…: refusing a tampered or truncated model"
         )
-    return LocalBundle(directory, manifest, source or str(directory))
+    return Bundle(manifest, model_content, directory, source)
 
 
-def parse_version(raw: bytes, where: str) -> str:
-    version = raw.decode("utf-8", errors="replace").strip()
-    if not VERSION_PATTERN.match(version):
-        raise BundleError(f"{where} does not name a valid version: {version[:80]!r}")
-    return version
+def verify_directory(directory: Path, source: str | None = None) -> Bundle:
+    """Read and check a bundle directory: manifest schema, tokenizer version and the model's sha256."""
+    manifest_path, model_path = directory / MANIFEST_FILE, directory / MODEL_FILE
+    if not manifest_path.is_file():
+        raise BundleError(f"no {MANIFEST_FILE} in {directory}")
+    if not model_path.is_file():
+        raise BundleError(f"no {MODEL_FILE} in {directory}")
+    manifest = parse_manifest(_read_bounded(manifest_path, MAX_MANIFEST_BYTES))
+    model_content = _read_bounded(model_path, MAX_MODEL_BYTES)
+    return verified(manifest, model_content, directory, source or str(directory))
+
+
+def _read_bounded(path: Path, limit: int) -> bytes:
+    with open(path, "rb") as handle:
+        data = handle.read(limit + 1)
+    if len(data) > limit:
+        raise BundleError(f"{path.name} is larger than {limit} bytes")
+    return data
 
 
 # --- locating a bundle ------------------------------------------------------------------------
 
 
-def resolve(uri: str) -> tuple[str, str | None]:
-    """Return (bundle location, version named by LATEST or None) without downloading a model."""
-    if uri.startswith("gs://"):
-        return _resolve_gcs(uri)
-    path = Path(uri)
-    if path.is_file() and path.name == LATEST_FILE:
-        version = parse_version(path.read_bytes(), str(path))
-        return str(path.parent / version), version
-    if (path / MANIFEST_FILE).is_file():
-        return str(path), None
-    if (path / LATEST_FILE).is_file():
-        version = parse_version((path / LATEST_FILE).read_bytes(), str(path / LATEST_FILE))
-        return str(path / version), version
+class Resolved(NamedTuple):
+    """Where a model URI leads: the bundle's location, and the version LATEST named (None: no LATEST)."""
+
+    location: Location
+    version: str | None
+
+
+def resolve(uri: str | Location, reader: GcsReader | None = None) -> Resolved:
+    """The bundle that ``uri`` names, following LATEST, without downloading a model."""
+    location = parse_location(uri)
+    if isinstance(location, GcsPath):
+        return _resolve_gcs(location, reader or default_reader())
+    if location.is_file() and location.name == LATEST_FILE:
+        version = parse_version(location.read_bytes(), str(location))
+        return Resolved(location.parent / version, version)
+    if (location / MANIFEST_FILE).is_file():
+        return Resolved(location, None)
+    if (location / LATEST_FILE).is_file():
+        version = parse_version((location / LATEST_FILE).read_bytes(), str(location / LATEST_FILE))
+        return Resolved(location / version, version)
     raise BundleError(f"{uri} is neither a bundle directory nor a store with a {LATEST_FILE} file")
 
 
-def _resolve_gcs(uri: str) -> tuple[str, str | None]:
-    from google.api_core import exceptions as gexc
-
-    from .storage import GcsPath, blob, call_options
-
-    path = GcsPath.parse(uri)
+def _resolve_gcs(path: GcsPath, reader: GcsReader) -> Resolved:
+    """A LATEST object, a bundle prefix (it has a manifest) or a store prefix (it has a LATEST)."""
+    latest = path if path.basename == LATEST_FILE else path.child(LATEST_FILE)
     try:
-        if path.name.rsplit("/", 1)[-1] == LATEST_FILE:
-            store = GcsPath(path.bucket, path.name[: -len(LATEST_FILE)].rstrip("/"))
-            version = parse_version(blob(path).download_as_bytes(**call_options()), uri)
-            return str(store.child(version)), version
-        if blob(path.child(MANIFEST_FILE)).exists(**call_options()):
-            return str(path), None
-        latest = path.child(LATEST_FILE)
-        version = parse_version(blob(latest).download_as_bytes(**call_options()), str(latest))
-        return str(path.child(version)), version
-    except gexc.NotFound:
-        raise BundleError(f"no bundle or {LATEST_FILE} at {uri}") from None
+        version = parse_version(reader.read(latest, 1024), str(latest))
+        return Resolved(latest.parent.child(version), version)
+    except ObjectNotFound:
+        if latest is not path and reader.exists(path.child(MANIFEST_FILE)):
+            return Resolved(path, None)  # no LATEST: the prefix is a bundle
+    raise BundleError(f"no bundle or {LATEST_FILE} at {path}")
 
 
-def fetch(uri: str, cache_dir: Path | None = None) -> LocalBundle:
-    """Find, download if remote, and verify the bundle that ``uri`` names."""
-    location, _ = resolve(uri)
-    return fetch_location(location, cache_dir, source=uri)
+def default_reader() -> GcsReader:
+    """A reader configured from the environment, for callers without a configuration of their own."""
+    from .config import Config
+
+    return GcsReader.from_config(Config.from_env())
 
 
-def fetch_location(location: str, cache_dir: Path | None = None, source: str | None = None) -> LocalBundle:
-    """Download if remote and verify the bundle directory ``location`` (as ``resolve`` returns it)."""
-    if not location.startswith("gs://"):
-        return verify_directory(Path(location), source=source or location)
-    return _download(location, cache_dir, source or location)
+def fetch(uri: str | Location | Resolved, cache_dir: Path | None = None, reader: GcsReader | None = None) -> Bundle:
+    """Find, read (download if remote) and verify the bundle that ``uri`` names."""
+    resolved = uri if isinstance(uri, Resolved) else resolve(uri, reader)
+    source = str(uri.location if isinstance(uri, Resolved) else uri)
+    if isinstance(resolved.location, GcsPath):
+        bundle = _download(resolved.location, cache_dir, reader or default_reader(), source)
+    else:
+        bundle = verify_directory(resolved.location, source=source)
+    if resolved.version is not None and bundle.version != resolved.version:
+        raise BundleError(f"LATEST names {resolved.version!r} but the manifest there says {bundle.version!r}")
+    return bundle
 
 
-def _download(location: str, cache_dir: Path | None, source: str) -> LocalBundle:
-    from google.api_core import exceptions as gexc
-
-    from .storage import GcsPath, blob, call_options
-
-    remote = GcsPath.parse(location)
-    target = (cache_dir or Path(tempfile.gettempdir()) / "sentiment-models") / remote.bucket / remote.name
-    partial = target / f".{MODEL_FILE}.{os.getpid()}.part"
+def _download(location: GcsPath, cache_dir: Path | None, reader: GcsReader, source: str) -> Bundle:
+    """Manifest, then the model unless the cache holds the exact bytes; the cache copy written atomically."""
+    target = (cache_dir or Path(tempfile.gettempdir()) / "sentiment-models") / location.bucket / location.name
     try:
-        manifest_raw = blob(remote.child(MANIFEST_FILE)).download_as_bytes(**call_options())
-        manifest = parse_manifest(manifest_raw)
-        target.mkdir(parents=True, exist_ok=True)
-        model_path = target / MODEL_FILE
-        if not (model_path.is_file() and sha256_file(model_path) == manifest.model_sha256):
-            model_blob = blob(remote.child(MODEL_FILE))
-            model_blob.reload(**call_options())
-            if (model_blob.size or 0) > MAX_MODEL_BYTES:
-                raise BundleError(f"{location}/{MODEL_FILE} is larger than {MAX_MODEL_BYTES} bytes")
-            model_blob.download_to_filename(str(partial), **call_options())
-            os.replace(partial, model_path)  # atomic: a concurrent reader never sees half a model
-        _write_atomically(target / MANIFEST_FILE, manifest_raw)
-    except gexc.NotFound as error:
-        raise BundleError(f"incomplete bundle at {location}: {error.message}") from None
-    finally:
-        partial.unlink(missing_ok=True)  # a download that failed half-way leaves nothing behind
-    return verify_directory(target, source=source)
+        manifest_raw = reader.read(location.child(MANIFEST_FILE), MAX_MANIFEST_BYTES)
+    except ObjectNotFound:
+        raise BundleError(f"no bundle at {location}: it has neither {LATEST_FILE} nor {MANIFEST_FILE}") from None
+    manifest = parse_manifest(manifest_raw)
+    cached = target / MODEL_FILE
+    if cached.is_file() and cached.stat().st_size <= MAX_MODEL_BYTES:
+        content = cached.read_bytes()
+        if hashlib.sha256(content).hexdigest() == manifest.model_sha256:
+            return Bundle(manifest, content, target, source)
+    try:
+        content = reader.read(location.child(MODEL_FILE), MAX_MODEL_BYTES)
+    except ObjectNotFound:
+        raise BundleError(f"incomplete bundle at {location}: no {MODEL_FILE}") from None
+    bundle = verified(manifest, content, target, source)
+    target.mkdir(parents=True, exist_ok=True)
+    _write_atomically(cached, content)
+    _write_atomically(target / MANIFEST_FILE, manifest_raw)
+    return bundle
 
 
 def _write_atomically(path: Path, data: bytes) -> None:
+    """A concurrent reader sees the old file or the new one, whole; a failed write leaves nothing behind."""
     partial = path.with_name(f".{path.name}.{os.getpid()}.part")
-    partial.write_bytes(data)
-    os.replace(partial, path)
+    try:
+        partial.write_bytes(data)
+        os.replace(partial, path)
+    finally:
+        partial.unlink(missing_ok=True)

@@ -13,14 +13,14 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
+from pathlib import Path
 from typing import Any
 
-from .bundle import DEFAULT_MODEL_STORE
-from .errors import SentimentError
+from .errors import ConfigError
+from .text import MAX_CHARS
 
-
-class ConfigError(SentimentError):
-    """An environment variable holds a value the functions cannot use."""
+# The repository's committed store: the local default when no MODEL_URI is configured.
+DEFAULT_MODEL_STORE = Path(__file__).resolve().parents[2] / "models"
 
 
 @dataclass(frozen=True)
@@ -64,7 +64,7 @@ SETTINGS: tuple[Setting, ...] = (
             "Topic where messages that can never be scored are parked, with the reason."),
     Setting("FEEDBACK_TOPIC", "feedback_topic", "sentiment-feedback",
             "Topic receiving user feedback (text, label) for retraining."),
-    Setting("MAX_TEXT_CHARS", "max_text_chars", "4000",
+    Setting("MAX_TEXT_CHARS", "max_text_chars", str(MAX_CHARS),
             "Longest text accepted (characters); longer ones are rejected, not truncated.",
             _integer, lambda v: 1 <= v <= 100_000, "an integer from 1 to 100000"),
     Setting("MAX_BATCH_SIZE", "max_batch_size", "1000",
@@ -78,6 +78,14 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("METRICS_EXPORTER", "metrics_exporter", "log",
             "Where aggregated metrics go: 'monitoring' (Cloud Monitoring API), 'log' (structured log lines) or 'none'.",
             str, lambda v: v in ("monitoring", "log", "none"), "monitoring / log / none"),
+    Setting("STORAGE_EMULATOR_HOST", "storage_emulator_host", "",
+            "URL or host:port of a Cloud Storage stand-in (fake-gcs-server; tests and the local stack), read "
+            "anonymously. Empty: Google's endpoint, with the metadata server's token."),
+    Setting("GCE_METADATA_HOST", "metadata_host", "metadata.google.internal",
+            "host[:port] of the metadata server that issues the functions' access token (set by Google's "
+            "runtime; a stand-in in tests). Without one, Application Default Credentials are used."),
+    Setting("K_SERVICE", "service_name", "local",
+            "Name of the running function (set by Cloud Functions), reported as the metrics' job."),
     Setting("MONITORING_ENDPOINT", "monitoring_endpoint", "",
             "host:port of a Cloud Monitoring API stand-in (plaintext gRPC; tests and the local stack). "
             "Empty: Google's endpoint."),
@@ -115,6 +123,9 @@ class Config:
     max_request_bytes: int
     log_level: str
     metrics_exporter: str
+    storage_emulator_host: str
+    metadata_host: str
+    service_name: str
     monitoring_endpoint: str
     metrics_flush_seconds: float
     buzz_window_seconds: float

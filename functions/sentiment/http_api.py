@@ -20,13 +20,12 @@ from typing import TYPE_CHECKING, Any
 from flask import Response
 
 from . import logs
-from .errors import ModelUnavailable
-from .payloads import Rejected, decode_json, parse_feedback, parse_predict
+from .errors import ModelUnavailable, PublishError, PublishingDisabled, Rejected, Transient
+from .payloads import decode_json, parse_feedback, parse_predict
 from .provider import RETRY_AFTER_SECONDS
-from .publisher import PublishError
 
 if TYPE_CHECKING:
-    from .service import Service
+    from .instance import Instance
 
 log = logging.getLogger(__name__)
 
@@ -67,34 +66,41 @@ def _trace(request, project: str) -> str | None:
     return None
 
 
-def handle(service: Service, request) -> Response:
+# What a client is told when a transient failure stops its request (the log line says more).
+UNAVAILABLE_MESSAGES = {
+    ModelUnavailable: "the model is not available right now; retry later",
+    PublishError: "could not record the feedback right now; retry later",
+}
+
+
+def handle(instance: Instance, request) -> Response:
     timer = logs.Timer()
     rid = logs.request_id.set(_request_id(request))
-    trace = logs.trace.set(_trace(request, service.config.project))
+    trace = logs.trace.set(_trace(request, instance.config.project))
     path = request.path.rstrip("/") or "/"
     try:
-        response = _route(service, request, path)
+        try:
+            response = _route(instance, request, path)
+        except PublishingDisabled as error:  # a setting, not a passing condition: no Retry-After
+            raise Rejected(503, error.reason, "feedback is not configured on this instance (no GOOGLE_CLOUD_PROJECT "
+                                              "to publish to)") from None
     except Rejected as rejected:
-        service.telemetry.record_rejected(SOURCE, rejected.reason)
+        instance.telemetry.record_rejected(SOURCE, rejected.reason)
         log.info("rejected %s %s: %s", request.method, path, rejected.message,
                  extra={"status": rejected.status, "reason": rejected.reason})
         response = error_response(rejected.status, rejected.message,
                                   {"Allow": ", ".join(ROUTES[path])} if rejected.status == 405 else None)
-    except ModelUnavailable as error:
-        service.telemetry.record_rejected(SOURCE, "model_unavailable")
-        log.warning("model unavailable: %s", error)
-        response = error_response(503, "the model is not available right now; retry later",
-                                  {"Retry-After": str(RETRY_AFTER_SECONDS)})
-    except PublishError as error:
-        service.telemetry.record_rejected(SOURCE, "publish_failed")
-        log.warning("publish failed: %s", error)
-        response = error_response(503, "could not record the feedback right now; retry later",
-                                  {"Retry-After": str(RETRY_AFTER_SECONDS)})
+    except Transient as error:
+        instance.telemetry.record_rejected(SOURCE, error.reason)
+        log.warning("%s: %s", error.reason, error)
+        message = next((text for kind, text in UNAVAILABLE_MESSAGES.items() if isinstance(error, kind)),
+                       "temporarily unavailable; retry later")
+        response = error_response(503, message, {"Retry-After": str(RETRY_AFTER_SECONDS)})
     except Exception:  # a bug: log it whole, tell the client nothing about the internals
         log.exception("unhandled error on %s %s", request.method, path)
         response = error_response(500, "internal error")
     finally:
-        service.telemetry.end_of_request()
+        instance.telemetry.end_of_request()
     log.info("%s %s %d", request.method, path, response.status_code,
              extra={"status": response.status_code, "latency_ms": timer.ms})
     logs.request_id.reset(rid)
@@ -102,27 +108,27 @@ def handle(service: Service, request) -> Response:
     return response
 
 
-def _route(service: Service, request, path: str) -> Response:
+def _route(instance: Instance, request, path: str) -> Response:
     if path not in ROUTES:
         raise Rejected(404, "not_found", f"no route {path}; see /health, /predict, /model, /feedback")
     if request.method not in ROUTES[path]:
         raise Rejected(405, "method_not_allowed", f"{request.method} is not allowed on {path}")
     if path == "/health":
-        return _health(service)
+        return _health(instance)
     if path == "/model":
-        return json_response(service.provider.get().manifest.public_facts())
-    body = _json_body(service, request)
+        return json_response(instance.provider.get().manifest.public_facts())
+    body = _json_body(instance, request)
     if path == "/feedback":
-        return _feedback(service, body)
-    return _predict(service, body)
+        return _feedback(instance, body)
+    return _predict(instance, body)
 
 
-def _json_body(service: Service, request) -> Any:
+def _json_body(instance: Instance, request) -> Any:
     mimetype = (request.mimetype or "").lower()
     if mimetype != "application/json" and not mimetype.endswith("+json"):
         raise Rejected(415, "unsupported_media_type",
                        f"send Content-Type: application/json (got {request.content_type or 'none'})")
-    limit = service.config.max_request_bytes
+    limit = instance.config.max_request_bytes
     if request.content_length is not None and request.content_length > limit:
         raise Rejected(413, "too_large", f"the body has {request.content_length:,} bytes; the limit is {limit:,}")
     raw = request.stream.read(limit + 1)  # bounded even without a Content-Length (chunked uploads)
@@ -133,39 +139,26 @@ def _json_body(service: Service, request) -> Any:
     return decode_json(raw)
 
 
-def _predict(service: Service, body: Any) -> Response:
-    parsed = parse_predict(body, service.config)
-    model = service.provider.get()
-    encoded = [model.encode_tokens(checked.tokens) for checked in parsed.texts]
-    predictions: list[dict | None] = [None] * len(encoded)
-    # In length order, the interpreter re-plans its memory once per distinct length, not per tweet;
-    # the reply keeps the request's order, and a tweet's score does not depend on its neighbours.
-    for index in sorted(range(len(encoded)), key=lambda i: len(encoded[i])):
-        started = time.perf_counter()
-        prediction = model.predict_ids(encoded[index])
-        service.telemetry.record_scored(SOURCE, prediction, (time.perf_counter() - started) * 1000,
-                                        parsed.texts[index].text)
-        predictions[index] = prediction.to_dict()
-    log.debug("scored %d texts", len(predictions), extra={"model_version": model.version})
+def _predict(instance: Instance, body: Any) -> Response:
+    parsed = parse_predict(body, instance.config)
+    predictions = instance.scorer.score(parsed.texts, SOURCE)
     if parsed.form == "text":
-        return json_response(predictions[0])
-    return json_response({"predictions": predictions, "model_version": model.version})
+        return json_response(predictions[0].to_dict())
+    return json_response({"predictions": [p.to_dict() for p in predictions],
+                          "model_version": predictions[0].model_version})
 
 
-def _feedback(service: Service, body: Any) -> Response:
-    feedback = parse_feedback(body, service.config)
-    if not service.config.project:
-        raise Rejected(503, "feedback_unconfigured",
-                       "feedback is not configured on this instance (no GOOGLE_CLOUD_PROJECT to publish to)")
+def _feedback(instance: Instance, body: Any) -> Response:
+    feedback = parse_feedback(body, instance.config)
     payload = {"text": feedback.text, "label": feedback.label, "model_version": feedback.model_version,
                "request_id": logs.request_id.get(), "received_at": time.time()}
-    (message_id,) = service.publisher.wait([service.publisher.publish_json(
-        service.config.feedback_topic, payload, label=feedback.label, model_version=feedback.model_version)])
+    (message_id,) = instance.publisher.wait([instance.publisher.publish_json(
+        instance.config.feedback_topic, payload, label=feedback.label, model_version=feedback.model_version)])
     return json_response({"status": "accepted", "message_id": message_id}, 202)
 
 
-def _health(service: Service) -> Response:
-    model = service.provider.current
+def _health(instance: Instance) -> Response:
+    model = instance.provider.current
     return json_response({
         "status": "ok",
         "model_loaded": model is not None,

@@ -72,15 +72,24 @@ _configured = False
 
 
 def configure(level: str = "INFO") -> None:
-    """Route the root logger to stdout as JSON lines (once per process; later calls set the level)."""
+    """Write the root logger's records as JSON lines (once per process; later calls set the level).
+
+    A stream handler already on the root logger is kept and given the JSON format: with
+    ``LOG_EXECUTION_ID=true`` functions-framework installs one whose stream adds each request's
+    execution id to the line. Without one, a handler writing to stdout is added.
+    """
     global _configured
     root = logging.getLogger()
     root.setLevel(level)
     if _configured:
         return
-    handler = logging.StreamHandler(sys.stdout)
-    handler.setFormatter(JsonFormatter())
-    root.handlers[:] = [handler]
+    streams = [h for h in root.handlers if type(h) is logging.StreamHandler]  # not pytest's subclasses
+    for handler in streams:
+        handler.setFormatter(JsonFormatter())
+    if not streams:
+        handler = logging.StreamHandler(sys.stdout)
+        handler.setFormatter(JsonFormatter())
+        root.addHandler(handler)
     _configured = True
 
 

@@ -9,15 +9,15 @@ from __future__ import annotations
 import logging
 import math
 import threading
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
 from . import bundle as bundles
-from .errors import BundleError
-from .text import Vocabulary
+from .errors import BundleError, EmptyText
+from .storage import GcsReader, Location
 
 log = logging.getLogger(__name__)
 
@@ -38,15 +38,6 @@ def interpreter_class():
     return Interpreter
 
 
-class EmptyText(ValueError):
-    """The text has no token the model can read (empty, blank or punctuation only)."""
-
-    def __init__(self, index: int | None = None):
-        self.index = index
-        where = f"text {index}" if index is not None else "text"
-        super().__init__(f"{where} has no words, emoji or emoticons to score")
-
-
 @dataclass(frozen=True)
 class Prediction:
     probability_positive: float
@@ -64,20 +55,16 @@ class Prediction:
 class SentimentModel:
     """One interpreter, guarded by a lock (a TFLite interpreter is not thread-safe)."""
 
-    def __init__(self, bundle: bundles.LocalBundle, num_threads: int = 1):
-        started = time.perf_counter()
-        self.bundle = bundle
+    def __init__(self, bundle: bundles.Bundle, num_threads: int = 1):
         self.manifest = bundle.manifest
         self.version = bundle.manifest.model_version
         self.threshold = bundle.manifest.threshold
-        self.vocabulary = Vocabulary(bundle.manifest.vocabulary)
+        self.vocabulary = bundle.manifest.vocab
         self._lock = threading.Lock()
-        try:
-            self._interpreter = interpreter_class()(
-                model_path=str(bundle.model_path), num_threads=num_threads
-            )
+        try:  # from the verified bytes in memory: no file can change under the interpreter
+            self._interpreter = interpreter_class()(model_content=bundle.model_content, num_threads=num_threads)
         except (ValueError, RuntimeError) as error:
-            raise BundleError(f"the runtime cannot read {bundle.model_path}: {error}") from None
+            raise BundleError(f"the runtime cannot read the model of {bundle.source}: {error}") from None
         inputs, outputs = self._interpreter.get_input_details(), self._interpreter.get_output_details()
         if len(inputs) != 1 or len(outputs) != 1:
             raise BundleError("the model must have exactly one input and one output")
@@ -87,11 +74,6 @@ class SentimentModel:
         self._input, self._output = inputs[0]["index"], outputs[0]["index"]
         self._length = -1
         self._self_test()
-        self.load_seconds = time.perf_counter() - started
-
-    @classmethod
-    def load(cls, uri: str, num_threads: int = 1) -> SentimentModel:
-        return cls(bundles.fetch(uri), num_threads=num_threads)
 
     def _self_test(self) -> None:
         """Score the largest id once: a vocabulary/embedding mismatch or a broken graph fails here."""
@@ -143,3 +125,12 @@ class SentimentModel:
     def probabilities(self, texts: Sequence[str]) -> np.ndarray:
         """Raw probabilities (not rounded), for evaluation and the parity gate."""
         return np.array([self.probability_of_ids(ids) for ids in self.encode_all(texts)], dtype=np.float64)
+
+
+def load(source: str | Location | bundles.Resolved, *, cache_dir: Path | None = None,
+         reader: GcsReader | None = None, num_threads: int = 1) -> SentimentModel:
+    """The one way to assemble a model: resolve ``source`` (following LATEST), fetch, verify, interpret.
+
+    Used by the functions (through ``provider``), the CLI, the converter's checks and the benchmarks.
+    """
+    return SentimentModel(bundles.fetch(source, cache_dir, reader), num_threads=num_threads)

@@ -7,18 +7,15 @@ Everything that can be wrong with an input is found here, before a model is need
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from .config import Config
-from .errors import SentimentError
+from .errors import Rejected
 from .text import tokenize
 
-
-class Rejected(SentimentError):
-    def __init__(self, status: int, reason: str, message: str):
-        super().__init__(message)
-        self.status, self.reason, self.message = status, reason, message
+_SURROGATES = re.compile("[\ud800-\udfff]")
 
 
 def decode_json(raw: bytes) -> Any:
@@ -33,6 +30,8 @@ def decode_json(raw: bytes) -> Any:
             from None
     except RecursionError:
         raise Rejected(400, "bad_json", "malformed JSON: nested too deeply") from None
+    except ValueError as error:  # an integer of more digits than Python converts (sys.get_int_max_str_digits)
+        raise Rejected(400, "bad_json", f"malformed JSON: {error}"[:200]) from None
 
 
 @dataclass(frozen=True)
@@ -43,12 +42,15 @@ class CheckedText:
     tokens: list[str]
 
 
-def check_text(value: Any, where: str, config: Config) -> CheckedText:
+def check_text(value: Any, where: str, max_chars: int) -> CheckedText:
+    """The one check of a text to score, whoever sends it (HTTP, Pub/Sub, a file row)."""
     if not isinstance(value, str):
         raise Rejected(400, "bad_field", f"{where} must be a string, not {_json_type(value)}")
-    if len(value) > config.max_text_chars:
-        limit = config.max_text_chars
-        raise Rejected(413, "too_large", f"{where} has {len(value):,} characters; the limit is {limit:,}")
+    if len(value) > max_chars:
+        raise Rejected(413, "too_large", f"{where} has {len(value):,} characters; the limit is {max_chars:,}")
+    if _SURROGATES.search(value):  # a lone surrogate (JSON "\\ud800", or undecodable bytes of a file)
+        raise Rejected(400, "bad_encoding", f"{where} is not valid Unicode text (a lone surrogate or an "
+                                            "undecodable byte)")
     if not value.strip():
         raise Rejected(400, "empty_text", f"{where} is empty")
     tokens = tokenize(value)
@@ -80,7 +82,7 @@ def parse_predict(body: Any, config: Config) -> PredictRequest:
         raise Rejected(400, "bad_field", 'the body needs exactly one of "text", "texts" or "instances"')
     form = forms[0]
     if form == "text":
-        return PredictRequest([check_text(body["text"], "text", config)], form)
+        return PredictRequest([check_text(body["text"], "text", config.max_text_chars)], form)
     items = body[form]
     if not isinstance(items, list):
         raise Rejected(400, "bad_field", f'"{form}" must be an array, not {_json_type(items)}')
@@ -95,7 +97,7 @@ def parse_predict(body: Any, config: Config) -> PredictRequest:
             if "text" not in item:
                 raise Rejected(400, "bad_field", f'{where} has no "text"')
             item, where = item["text"], f"{where}.text"
-        texts.append(check_text(item, where, config))
+        texts.append(check_text(item, where, config.max_text_chars))
     return PredictRequest(texts, form)
 
 
@@ -114,12 +116,13 @@ def parse_feedback(body: Any, config: Config) -> Feedback:
         raise Rejected(400, "bad_field", f"the body must be a JSON object, not {_json_type(body)}")
     if "text" not in body:
         raise Rejected(400, "bad_field", 'feedback needs "text"')
-    text = check_text(body["text"], "text", config).text
+    text = check_text(body["text"], "text", config.max_text_chars).text
     label = body.get("label")
     if type(label) not in (str, int) or label not in LABELS:  # exact types: no bool, no float, nothing unhashable
         raise Rejected(400, "bad_field", '"label" must be "negative" or "positive" (or 0 / 1)')
     version = body.get("model_version")
-    if "model_version" in body and (not isinstance(version, str) or len(version) > 128):
+    if "model_version" in body and (not isinstance(version, str) or len(version) > 128
+                                    or _SURROGATES.search(version)):
         raise Rejected(400, "bad_field", '"model_version" must be a string of at most 128 characters')
     return Feedback(text, LABELS[label], version)
 
@@ -146,13 +149,13 @@ def parse_tweet(data: bytes, config: Config) -> Tweet:
     except UnicodeDecodeError as error:
         raise Rejected(400, "bad_encoding", f"the message data is not valid UTF-8 (byte {error.start})") from None
     if not decoded.lstrip().startswith(("{", "[")):
-        return Tweet(check_text(decoded, "the message text", config))
+        return Tweet(check_text(decoded, "the message text", config.max_text_chars))
     body = decode_json(data)
     if not isinstance(body, dict):
         raise Rejected(400, "bad_field", f"the tweet must be a JSON object, not {_json_type(body)}")
     if "text" not in body:
         raise Rejected(400, "bad_field", 'the tweet has no "text"')
-    checked = check_text(body["text"], "text", config)
+    checked = check_text(body["text"], "text", config.max_text_chars)
     tweet_id = body.get("id")
     if tweet_id is not None and (isinstance(tweet_id, bool) or not isinstance(tweet_id, (str, int))):
         raise Rejected(400, "bad_field", '"id" must be a string or an integer')

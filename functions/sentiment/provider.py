@@ -18,8 +18,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 from . import bundle as bundles
+from . import model as models
 from .errors import BundleError, ModelUnavailable
 from .model import SentimentModel
+from .storage import GcsReader
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +34,7 @@ class ModelProvider:
         uri: str,
         refresh_seconds: float = 0,
         cache_dir: str | None = None,
+        reader: GcsReader | None = None,
         clock: Callable[[], float] = time.monotonic,
         on_load: Callable[[float, str], None] | None = None,
         on_failure: Callable[[str], None] | None = None,
@@ -39,6 +42,7 @@ class ModelProvider:
         self.uri = uri
         self.refresh_seconds = refresh_seconds
         self.cache_dir = Path(cache_dir) if cache_dir else None
+        self.reader = reader
         self._clock = clock
         self._on_load = on_load or (lambda seconds, version: None)
         self._on_failure = on_failure or (lambda reason: None)
@@ -48,7 +52,6 @@ class ModelProvider:
         self._failure: str | None = None
         self._next_check = 0.0
         self._refreshing = threading.Lock()
-        self.loads = 0  # successful loads, for tests and /health
 
     @property
     def current(self) -> SentimentModel | None:
@@ -71,7 +74,8 @@ class ModelProvider:
             if self._failed_at is not None and self._clock() - self._failed_at < RETRY_AFTER_SECONDS:
                 raise ModelUnavailable(self._failure or "model unavailable")
             try:
-                self._model = self._load(bundles.resolve(self.uri)[0])
+                started = time.perf_counter()
+                self._model = self._load(self._resolve(), started)
             except Exception as error:  # any failure: answer 503 / retry later, never guess a score
                 self._failed_at, self._failure = self._clock(), _describe(error)
                 self._on_failure("invalid_bundle" if isinstance(error, BundleError) else "unavailable")
@@ -81,15 +85,16 @@ class ModelProvider:
             self._next_check = self._clock() + self.refresh_seconds
             return self._model
 
-    def _load(self, location: str) -> SentimentModel:
-        """Fetch (download if remote), verify and load a resolved bundle; timed for the load-latency metric."""
-        started = time.perf_counter()
-        local = bundles.fetch_location(location, self.cache_dir, source=self.uri)
-        model = SentimentModel(local)
+    def _resolve(self) -> bundles.Resolved:
+        return bundles.resolve(self.uri, self.reader)
+
+    def _load(self, resolved: bundles.Resolved, started: float) -> SentimentModel:
+        """Fetch, verify and interpret a resolved bundle; the load-latency metric counts from ``started``
+        (before LATEST was read), so it measures what a waiting request waits for."""
+        model = models.load(resolved, cache_dir=self.cache_dir, reader=self.reader)
         seconds = time.perf_counter() - started
-        self.loads += 1
         self._on_load(seconds, model.version)
-        log.info("model %s loaded from %s in %.0f ms", model.version, local.source, seconds * 1000,
+        log.info("model %s loaded from %s in %.0f ms", model.version, resolved.location, seconds * 1000,
                  extra={"model_version": model.version})
         return model
 
@@ -109,10 +114,11 @@ class ModelProvider:
         """Check LATEST and swap in a newer version; True when the model changed. Never raises."""
         current = self._model
         try:
-            location, version = bundles.resolve(self.uri)
-            if version is None or (current is not None and version == current.version):
+            started = time.perf_counter()
+            resolved = self._resolve()
+            if resolved.version is None or (current is not None and resolved.version == current.version):
                 return False
-            model = self._load(location)
+            model = self._load(resolved, started)
         except Exception as error:
             reason = "invalid_bundle" if isinstance(error, BundleError) else "unavailable"
             self._on_failure(reason)

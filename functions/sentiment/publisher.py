@@ -3,6 +3,10 @@
 The client batches messages published close together (concurrent requests share a batch); callers
 wait for their own futures before the function returns, because Cloud Functions may freeze the
 instance right after, with messages still in a buffer.
+
+The publisher alone decides whether this instance publishes: without a ``GOOGLE_CLOUD_PROJECT`` it
+publishes nothing and says so with ``PublishingDisabled`` (each caller knows what that means for it:
+a feedback answers 503 "not configured", an alert is logged instead).
 """
 
 from __future__ import annotations
@@ -14,14 +18,11 @@ from collections.abc import Iterable
 from typing import Any
 
 from .config import Config
+from .errors import PublishError, PublishingDisabled
 
 log = logging.getLogger(__name__)
 
 PUBLISH_TIMEOUT_SECONDS = 30.0  # a publish not confirmed by then fails the message (it is retried)
-
-
-class PublishError(RuntimeError):
-    """A message could not be confirmed by Pub/Sub."""
 
 
 class Publisher:
@@ -29,6 +30,15 @@ class Publisher:
         self.config = config
         self._client = client
         self._lock = threading.Lock()
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.config.project)
+
+    def topic_path(self, topic: str) -> str:
+        if not self.enabled:
+            raise PublishingDisabled(f"no GOOGLE_CLOUD_PROJECT: nothing is published to {topic!r} from this instance")
+        return self.config.topic_path(topic)
 
     @property
     def client(self):
@@ -45,8 +55,9 @@ class Publisher:
 
     def publish(self, topic: str, data: bytes, **attributes: str):
         """Start publishing; returns a future. ``topic`` is a short name or a full path."""
+        path = self.topic_path(topic)
         clean = {k: str(v)[:1024] for k, v in attributes.items() if v is not None}
-        return self.client.publish(self.config.topic_path(topic), data, **clean)
+        return self.client.publish(path, data, **clean)
 
     def publish_json(self, topic: str, payload: dict[str, Any], **attributes: str):
         return self.publish(topic, json.dumps(payload, ensure_ascii=False).encode("utf-8"), **attributes)

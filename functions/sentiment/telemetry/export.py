@@ -19,8 +19,8 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from .logs import StructuredLog
-from .metrics import Series
+from ..logs import StructuredLog
+from .aggregation import Series
 
 log = logging.getLogger(__name__)
 

@@ -15,22 +15,26 @@ raises into its caller: failures are logged, and failed metric writes are themse
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
-import os
 import threading
 import time
 import uuid
 from collections.abc import Callable
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
-from . import metric_descriptors as md
+from ..config import Config
+from ..errors import PublishingDisabled
+from ..logs import StructuredLog
+from ..model import NEGATIVE, Prediction
+from . import descriptors as md
+from .aggregation import MetricsAggregator, Series, clean_label, gauge, point_end_time, task_resource
 from .buzz import BAD_BUZZ, BuzzDetector, BuzzSettings, Transition
-from .config import Config
-from .logs import StructuredLog
-from .metrics import MetricsAggregator, Series, clean_label, gauge, point_end_time, task_resource
-from .model import NEGATIVE, Prediction
-from .monitoring import FLUSH_TIMEOUT_SECONDS, ExportReport, LogExporter, MonitoringExporter
+from .export import FLUSH_TIMEOUT_SECONDS, ExportReport, LogExporter, MonitoringExporter
+
+if TYPE_CHECKING:
+    from ..publisher import Publisher
 
 log = logging.getLogger(__name__)
 
@@ -42,20 +46,34 @@ MAX_SOURCES = 8  # 'http' and 'pubsub' are expected; more means a caller bug, no
 OTHER_SOURCE = "other"
 
 
+ALERT_PUBLISH_TIMEOUT_SECONDS = 5.0  # it runs at the end of a request: bounded (a failed alert is retried later)
+
+
 def new_instance_id() -> str:
     """Random per process: every instance (and every worker process) writes its own series."""
     return uuid.uuid4().hex[:16]
 
 
+def send_alert(publisher: Publisher, topic: str, payload: dict) -> None:
+    """An alert or a resolution to the alert topic, awaited (bounded); raises PublishError when not confirmed."""
+    future = publisher.publish_json(topic, payload, type=str(payload.get("type")))
+    publisher.wait([future], timeout=ALERT_PUBLISH_TIMEOUT_SECONDS)
+
+
 class Telemetry:
-    def __init__(self, config: Config, *, publish_alert: Callable[[dict], None] | None = None,
+    """``publisher`` publishes the alerts (``publish_alert`` replaces it, for tests)."""
+
+    def __init__(self, config: Config, *, publisher: Publisher | None = None,
+                 publish_alert: Callable[[dict], None] | None = None,
                  clock: Callable[[], float] = time.time, metric_client=None, instance_id: str | None = None,
                  job: str | None = None, flush_timeout: float = FLUSH_TIMEOUT_SECONDS,
                  log_stream: TextIO | None = None):
         self.config = config
         self.instance_id = instance_id or new_instance_id()
-        self.job = job or os.environ.get("K_SERVICE") or "local"
+        self.job = job or config.service_name
         self.resource = task_resource(config.project, config.region, self.job, self.instance_id)
+        if publish_alert is None and publisher is not None:
+            publish_alert = functools.partial(send_alert, publisher, config.alert_topic)
         self._publish_alert = publish_alert
         self._clock = clock
         self._flush_seconds = config.metrics_flush_seconds
@@ -221,6 +239,9 @@ class Telemetry:
             return True
         try:
             self._publish_alert(payload)
+        except PublishingDisabled:  # no project (local use without emulators): the log line is the alert
+            log.warning("%s (no GOOGLE_CLOUD_PROJECT: logged, not published)", message, extra={"alert": summary})
+            return True
         except Exception:
             log.exception("telemetry: publishing the %s alert failed; trying again later", payload["type"])
             return False

@@ -23,7 +23,7 @@ import itertools
 from collections import deque
 from dataclasses import dataclass, field
 
-from .metrics import rfc3339
+from .aggregation import rfc3339
 
 QUIET, ALERTING = "quiet", "alerting"
 BAD_BUZZ, RESOLVED = "bad_buzz", "resolved"

@@ -1,6 +1,6 @@
 """The custom metrics the functions write: the one definition the code, Terraform and its tests share.
 
-``python -m sentiment.metric_descriptors`` prints them as JSON; Terraform creates the descriptors
+``python -m sentiment.telemetry.descriptors`` prints them as JSON; Terraform creates the descriptors
 from that file (``infra/metric_descriptors.json``) and a test keeps the file equal to this module,
 so a renamed metric cannot silently orphan an alert policy or a dashboard chart.
 """

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cached_property
 
-from . import metric_descriptors as md
+from . import descriptors as md
 
 log = logging.getLogger(__name__)
 
@@ -136,11 +136,6 @@ class Series:
     start_time: float  # epoch seconds; equal to end_time for a GAUGE
     end_time: float
     value: int | float | dict  # dict: a Distribution value
-
-    @property
-    def key(self) -> tuple[str, tuple[tuple[str, str], ...]]:
-        """What identifies the series within one monitored resource."""
-        return self.descriptor.type, tuple(sorted(self.labels.items()))
 
     @property
     def value_field(self) -> str:

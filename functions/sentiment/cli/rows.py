@@ -1,8 +1,7 @@
-"""Batch scoring of files: every input row comes out, scored or with the reason it was not.
+"""Rows of tweet files: CSV or JSONL in (a file or stdin), CSV or JSONL out, every row kept.
 
-CSV or JSONL in (a file or stdin), CSV or JSONL out. A row that cannot be scored (no text, wrong
-type, not decodable, too long, no scorable token) is written with empty scores, reported on stderr
-with its line number, and counted in the summary: nothing is silently dropped.
+A line that is not a record (malformed CSV, not JSON, not an object, undecodable) still becomes a
+``Row`` with its line number and the reason, so the writer can put it out and nothing is dropped.
 """
 
 from __future__ import annotations
@@ -11,20 +10,14 @@ import codecs
 import csv
 import io
 import json
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import IO, Any
 
-from .model import SentimentModel
+from ..errors import InputError
 
 PROBABILITY, SENTIMENT, ERROR = "probability_positive", "sentiment", "error"
-DEFAULT_MAX_CHARS = 10_000
 MAX_REPORTED = 20  # bad rows listed one per line on stderr; the rest are counted
-
-
-class InputError(ValueError):
-    """The input as a whole cannot be read (not a row: the file)."""
 
 
 @dataclass
@@ -114,26 +107,6 @@ def read_jsonl(stream: IO[str]) -> Iterator[Row]:
         yield Row(number, record)
 
 
-def row_text(row: Row, text_column: str, max_chars: int) -> str | None:
-    """The row's text, or None after setting ``row.error``."""
-    if row.error:
-        return None
-    value = row.record.get(text_column)
-    if value is None:
-        row.error = f"no {text_column!r} field"
-    elif not isinstance(value, str):
-        row.error = f"{text_column!r} is a {type(value).__name__}, not a string"
-    elif _undecodable(value):
-        row.error = "text is not valid in the input encoding (try --encoding latin-1)"
-    elif len(value) > max_chars:
-        row.error = f"text of {len(value):,} characters exceeds {max_chars:,} (an unclosed quote?)"
-    elif not value.strip():
-        row.error = "empty text"
-    else:
-        return value
-    return None
-
-
 class Writer:
     """CSV or JSONL output; JSONL rows carry an ``error`` key when not scored."""
 
@@ -174,54 +147,7 @@ def rename_clashes(header: list[str]) -> list[str]:
     return [f"input_{name}" if name in (PROBABILITY, SENTIMENT) else name for name in header]
 
 
-def score_stream(
-    model: SentimentModel,
-    source: IO[str],
-    sink: IO[str],
-    *,
-    input_format: str,
-    output_csv: bool,
-    text_column: str = "text",
-    max_chars: int = DEFAULT_MAX_CHARS,
-    progress=None,
-) -> Summary:
-    summary = Summary()
-    if input_format == "csv":
-        header, rows = read_csv(source, text_column)
-        renamed = rename_clashes(header)
-        mapping = dict(zip(header, renamed, strict=True))
-        rows = (_renamed(row, mapping) for row in rows)
-        writer = Writer(sink, output_csv, renamed)
-    else:
-        rows = read_jsonl(source)
-        if output_csv:  # the columns are known only once every object has been read
-            buffered = list(rows)
-            names = list(dict.fromkeys(k for r in buffered if r.record for k in r.record))
-            rows = iter(buffered)
-            writer = Writer(sink, True, names)
-        else:
-            writer = Writer(sink, False, None)
-    for row in rows:
-        summary.rows += 1
-        text = row_text(row, text_column, max_chars)
-        probability = sentiment = None
-        if text is not None:
-            ids = model.encode(text)
-            if ids:
-                probability = round(model.probability_of_ids(ids), 6)
-                sentiment = model.label(probability)
-                summary.scored += 1
-            else:
-                row.error = "no words, emoji or emoticons to score"
-        if row.error:
-            summary.bad.append((row.line, row.error))
-        writer.write(row, probability, sentiment)
-        if progress is not None:
-            progress.update()
-    return summary
-
-
-def _renamed(row: Row, mapping: dict[str, str]) -> Row:
+def rename_fields(row: Row, mapping: dict[str, str]) -> Row:
     if row.record is not None:
         row.record = {mapping.get(k, k): v for k, v in row.record.items()}
     return row
@@ -237,54 +163,3 @@ def detect_format(name: str, binary: IO[bytes]) -> str:
     return "jsonl" if head.startswith(b"{") else "csv"
 
 
-def _progress_bar(version: str):
-    """tqdm when installed (dev and converter environments); the deployed functions do without."""
-    try:
-        from tqdm import tqdm
-    except ImportError:
-        return None
-    return tqdm(unit=" tweets", desc=f"scoring ({version})", file=sys.stderr)
-
-
-def main_score(args) -> int:
-    """``python -m sentiment score``; returns the exit status."""
-    from .bundle import DEFAULT_MODEL_STORE
-    from .errors import SentimentError
-
-    try:
-        binary = sys.stdin.buffer if args.input == "-" else open(args.input, "rb")  # noqa: SIM115
-    except OSError as error:
-        print(f"error: cannot read {args.input}: {error.strerror}", file=sys.stderr)
-        return 2
-    input_format = args.input_format or detect_format(args.input, binary)
-    try:
-        model = SentimentModel.load(args.model or str(DEFAULT_MODEL_STORE))
-    except SentimentError as error:
-        print(f"error: cannot load the model: {error}", file=sys.stderr)
-        return 2
-    output_csv = bool(args.output and args.output.lower().endswith(".csv"))
-    sink = sys.stdout if args.output in (None, "-") else open(  # noqa: SIM115
-        args.output, "w", encoding="utf-8", newline=""
-    )
-    progress = _progress_bar(model.version) if sys.stderr.isatty() and not args.quiet else None
-    try:
-        summary = score_stream(
-            model, open_text(binary, args.encoding), sink, input_format=input_format,
-            output_csv=output_csv, text_column=args.text_column, max_chars=args.max_chars, progress=progress,
-        )
-    except InputError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    except (LookupError, UnicodeError) as error:
-        print(f"error: cannot decode the input: {error}", file=sys.stderr)
-        return 2
-    finally:
-        if progress is not None:
-            progress.close()
-        if sink is not sys.stdout:
-            sink.close()
-        if binary is not sys.stdin.buffer:
-            binary.close()
-    if not args.quiet or summary.bad:
-        summary.report(sys.stderr)
-    return 1 if (args.strict and summary.bad) else 0

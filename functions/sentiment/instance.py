@@ -1,8 +1,9 @@
-"""The per-instance state both functions share, created on first use.
+"""The state one function instance keeps between requests, created on first use.
 
 Cold start matters: importing this module is cheap (configuration is parsed, nothing is loaded);
 the model, the Pub/Sub client and the Monitoring client are each created by the first request that
-needs them, once per instance.
+needs them, once per instance. This module knows nothing of HTTP or Pub/Sub: ``main.py`` hands the
+instance to ``http_api`` or ``pubsub_api``.
 """
 
 from __future__ import annotations
@@ -11,55 +12,64 @@ import atexit
 import logging
 import signal
 import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 
-from . import http_api, logs, pubsub_api
+from . import logs
 from .config import Config
 from .provider import ModelProvider
 from .publisher import Publisher
+from .scoring import Scorer
+from .storage import GcsReader
 from .telemetry import Telemetry
 
 log = logging.getLogger(__name__)
 
 
+class SeenMessages:
+    """Ids of messages this instance already handled, bounded (oldest forgotten first)."""
+
+    def __init__(self, capacity: int = 100_000):
+        self.capacity = capacity
+        self._ids: OrderedDict[str, None] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def __contains__(self, message_id: str) -> bool:
+        with self._lock:
+            return message_id in self._ids
+
+    def add(self, message_id: str) -> None:
+        with self._lock:
+            self._ids[message_id] = None
+            self._ids.move_to_end(message_id)
+            while len(self._ids) > self.capacity:
+                self._ids.popitem(last=False)
+
+
 @dataclass
-class Service:
+class Instance:
     config: Config
     provider: ModelProvider
     publisher: Publisher
     telemetry: Telemetry
-    seen_messages: pubsub_api.SeenMessages = field(default_factory=pubsub_api.SeenMessages)
+    scorer: Scorer
+    seen_messages: SeenMessages = field(default_factory=SeenMessages)
 
     @classmethod
     def from_config(cls, config: Config, publisher: Publisher | None = None,
-                    telemetry: Telemetry | None = None) -> Service:
+                    telemetry: Telemetry | None = None) -> Instance:
         publisher = publisher or Publisher(config)
-        telemetry = telemetry or Telemetry(config, publish_alert=_alert_publisher(config, publisher))
+        telemetry = telemetry or Telemetry(config, publisher=publisher)
         provider = ModelProvider(
             config.model_uri, config.model_refresh_seconds, config.model_cache_dir or None,
+            reader=GcsReader.from_config(config),
             on_load=lambda seconds, version: telemetry.record_model_load(seconds, version),
             on_failure=telemetry.record_model_load_failure,
         )
-        return cls(config, provider, publisher, telemetry)
+        return cls(config, provider, publisher, telemetry, Scorer(provider.get, telemetry.record_scored))
 
 
-ALERT_PUBLISH_TIMEOUT_SECONDS = 5.0  # it runs at the end of a request: bounded (telemetry retries later)
-
-
-def _alert_publisher(config: Config, publisher: Publisher):
-    def publish_alert(payload: dict) -> None:
-        if not config.project:
-            summary = {k: v for k, v in payload.items() if k != "evidence"}  # tweet texts stay out of logs
-            log.warning("bad-buzz %s (no GOOGLE_CLOUD_PROJECT: logged, not published)", payload.get("type"),
-                        extra={"alert": summary})
-            return
-        future = publisher.publish_json(config.alert_topic, payload, type=str(payload.get("type")))
-        publisher.wait([future], timeout=ALERT_PUBLISH_TIMEOUT_SECONDS)
-
-    return publish_alert
-
-
-_service: Service | None = None
+_instance: Instance | None = None
 _config: Config | None = None
 _lock = threading.Lock()
 
@@ -72,47 +82,39 @@ def configure(config: Config | None = None) -> Config:
     return _config
 
 
-def current() -> Service:
-    global _service
-    if _service is None:
+def current() -> Instance:
+    global _instance
+    if _instance is None:
         with _lock:
-            if _service is None:
-                _service = Service.from_config(_config or configure())
-                _install_shutdown_hooks(_service)
-    return _service
+            if _instance is None:
+                _instance = Instance.from_config(_config or configure())
+                _install_shutdown_hooks(_instance)
+    return _instance
 
 
-def use(service: Service | None) -> None:
+def use(instance: Instance | None) -> None:
     """Replace the instance state (tests; a reconfiguration)."""
-    global _service
+    global _instance
     with _lock:
-        _service = service
+        _instance = instance
 
 
-def _install_shutdown_hooks(service: Service) -> None:
+def _install_shutdown_hooks(instance: Instance) -> None:
     """Flush metrics when the platform stops the instance (SIGTERM, then ~10 s of grace).
 
     gunicorn turns SIGTERM into a normal worker exit, which runs atexit; a bare process gets a
     signal handler too (only settable from the main thread).
     """
-    atexit.register(service.telemetry.shutdown)
+    atexit.register(instance.telemetry.shutdown)
     if threading.current_thread() is not threading.main_thread():
         return
     previous = signal.getsignal(signal.SIGTERM)
 
     def on_sigterm(signum, frame):
-        service.telemetry.shutdown()
+        instance.telemetry.shutdown()
         if callable(previous):
             previous(signum, frame)
         else:
             raise SystemExit(128 + signum)
 
     signal.signal(signal.SIGTERM, on_sigterm)
-
-
-def handle_http(request):
-    return http_api.handle(current(), request)
-
-
-def handle_cloud_event(event) -> None:
-    pubsub_api.handle(current(), event)
