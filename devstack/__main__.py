@@ -37,7 +37,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     from .emulators import EmulatorError
-    from .stack import Ports, Stack, run_forever, state_dir, stop_recorded
+    from .stack import Ports, Stack, run_forever, silence_output, state_dir, stop_recorded
 
     if args.command == "up":
         try:
@@ -49,7 +49,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "down":
         return stop_recorded()
     if args.command == "logs":
-        return show_logs(state_dir() / "logs", args.name, args.lines, args.follow)
+        try:
+            return show_logs(state_dir() / "logs", args.name, args.lines, args.follow)
+        except BrokenPipeError:  # `make logs | head`: the reader has what it wanted
+            silence_output()
+            return 0
     from .replay import replay as run_replay
 
     try:
@@ -59,10 +63,13 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def show_logs(directory: Path, name: str | None, lines: int, follow: bool) -> int:
-    logs = sorted(directory.glob(f"{name or '*'}.log"))
+    every = sorted(directory.glob("*.log"))
+    if not every:
+        print(f"no logs in {directory}: has `make run` been started?", file=sys.stderr)
+        return 1
+    logs = [log for log in every if name is None or log.stem == name]
     if not logs:
-        print(f"no logs in {directory}" + (f" for {name}" if name else "") + ": has `make run` been started?",
-              file=sys.stderr)
+        print(f"no process named {name!r}; the stack's logs: {', '.join(log.stem for log in every)}", file=sys.stderr)
         return 1
     offsets = {}
     for log in logs:

@@ -202,9 +202,14 @@ class _Process:
     def environment(self) -> dict[str, str] | None:
         return None  # inherit ours
 
-    def start(self, timeout: float = 30.0):
-        if port_in_use(self.port):
-            raise EmulatorError(f"{self.name}: port {self.port} on 127.0.0.1 is already in use")
+    def start(self, timeout: float = 30.0, port_wait: float = 0.0):
+        """Start and wait until it answers; ``port_wait``: how long its port may take to become free."""
+        deadline = time.monotonic() + port_wait
+        while port_in_use(self.port):
+            if time.monotonic() >= deadline:
+                raise EmulatorError(f"{self.name}: port {self.port} on 127.0.0.1 is already in use"
+                                    + (f" (waited {port_wait:.0f} s for it)" if port_wait else ""))
+            time.sleep(0.1)
         self.log_dir.mkdir(parents=True, exist_ok=True)
         command = self.command()
         with open(self.log_path, "ab") as log:

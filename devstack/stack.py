@@ -59,7 +59,9 @@ STATE_FILE_NAME = "stack.json"
 BUZZ_DEFAULTS = {"BUZZ_WINDOW_SECONDS": "60", "BUZZ_MIN_TWEETS": "20", "BUZZ_COOLDOWN_SECONDS": "60",
                  "BUZZ_NEGATIVE_SHARE": "0.6"}
 FUNCTION_THREADS = "4"  # Terraform's concurrency per instance (infra/variables.tf)
-MAX_RESTARTS, RESTART_WINDOW_SECONDS = 3, 60.0
+MAX_RESTARTS, RESTART_WINDOW_SECONDS = 3, 60.0  # restarts in a row before pausing between them
+RESTART_BACKOFF_SECONDS = 5.0
+PORT_RELEASE_SECONDS = 20.0  # a restarted function waits this long for its old port to be released
 PORT_VARIABLES = {"pubsub": "PUBSUB_PORT", "gcs": "GCS_PORT", "http": "HTTP_PORT", "scorer": "SCORER_PORT"}
 PORT_OWNERS = {"pubsub": "Pub/Sub emulator", "gcs": "fake-gcs-server", "http": "HTTP function",
                "scorer": "Pub/Sub function"}
@@ -246,12 +248,19 @@ class Stack:
         self.model_version = facts.get("model_version", self.model_version)
 
     def restart(self, process: FunctionServer, reason: str) -> None:
-        process.stop(5)  # its whole group: a gunicorn worker that outlived its master would hold the port
+        """Stop what is left of its process group (a gunicorn worker that outlived its master holds the
+        port), wait for the port to be released, start it again. EmulatorError if it does not come back."""
+        self.forget(process)
         with open(process.log_path, "a") as log:
             now = datetime.now(UTC).isoformat(timespec="seconds")
             log.write(f"\n--- devstack: {reason}; restarting it at {now} ---\n")
-        process.start(60)
+        process.start(60, port_wait=PORT_RELEASE_SECONDS)
         self.write_state()
+
+    def forget(self, process: FunctionServer) -> None:
+        """Stop the whole group of a process that exited (by group: children may live on)."""
+        if not process.stop(5):
+            raise EmulatorError(f"{process.name}: its process group does not stop")
 
     def down(self) -> list[str]:
         """Stop every process (functions first: their shutdown publishes to the emulator). What is left."""
@@ -311,6 +320,24 @@ Ctrl-C here stops everything ({prefix}make dev-down from another terminal).
 
 # --- The foreground process: `python -m devstack up` ------------------------------------------------
 
+def say(text: str, error: bool = False) -> None:
+    """Print for the user, if anyone still reads: a closed terminal (SIGHUP: EIO) or a broken pipe
+    (`up | tee` after Ctrl-C) must not kill the supervisor before it has stopped its processes."""
+    stream = sys.stderr if error else sys.stdout
+    try:
+        print(text, file=stream, flush=True)
+    except (OSError, ValueError):  # ValueError: the stream was closed
+        silence_output()
+
+
+def silence_output() -> None:
+    """Point stdout and stderr at /dev/null for the rest of the run (their reader is gone)."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):
+            os.dup2(devnull, stream.fileno())
+    os.close(devnull)
+
 class _Signals:
     """SIGINT/SIGTERM/SIGHUP ask the supervisor to stop; the first one is enough."""
 
@@ -322,7 +349,7 @@ class _Signals:
 
     def _on_signal(self, signum, frame) -> None:
         if self.received is not None:
-            print(f"\n(already stopping after {signal.Signals(self.received).name}: a few seconds)", flush=True)
+            say(f"\n(already stopping after {signal.Signals(self.received).name}: a few seconds)")
             return
         self.received = signum
         self.stop.set()
@@ -337,65 +364,80 @@ def run_forever(stack: Stack) -> int:
     try:
         stack.preflight()
     except EmulatorError as error:
-        print(f"error: {error}", file=sys.stderr, flush=True)
+        say(f"error: {error}", error=True)
         return 1
     signals = _Signals()
-    print(f"Starting the local stack (logs in {shown(stack.log_dir)}/)…", flush=True)
+    say(f"Starting the local stack (logs in {shown(stack.log_dir)}/)…")
     try:
-        stack.up(report=lambda line: print(line, flush=True), check=False)
+        stack.up(report=say, check=False)
     except KeyboardInterrupt:
-        print("\nInterrupted while starting: everything that had started is stopped.", flush=True)
+        say("\nInterrupted while starting: everything that had started is stopped.")
         return 130
     except EmulatorError as error:
-        print(f"error: {error}", file=sys.stderr, flush=True)
+        say(f"error: {error}", error=True)
         return 1
-    print(stack.banner(), flush=True)
-    signals._in_loop = True
-    status = supervise(stack, signals)
-    print("\nStopping…", flush=True)
-    left = stack.down()
+    status = 1
+    try:
+        signals._in_loop = True  # from here a signal ends the supervision loop instead of raising
+        say(stack.banner())
+        status = supervise(stack, signals)
+        say("\nStopping…")
+    finally:  # whatever happened above (an exception included), nothing is left running
+        left = stack.down()
     if left:
-        print("error: could not stop: " + "; ".join(left) + ". `make dev-down` tries again.", file=sys.stderr,
-              flush=True)
+        say("error: could not stop: " + "; ".join(left) + ". `make dev-down` tries again.", error=True)
         return 1
-    print("Stopped: every process has exited and every port is free.", flush=True)
+    say("Stopped: every process has exited and every port is free.")
     return status
 
 
 def supervise(stack: Stack, signals: _Signals) -> int:
-    """Restart a function that exits; stop on an emulator exit or a crash loop. 0, or 1 on a failure."""
+    """Restart a function that exits, for as long as the stack runs; stop on an emulator's exit.
+
+    A function that keeps crashing is restarted with a growing pause (``RESTART_BACKOFF_SECONDS``,
+    doubling to a minute) rather than given up on: the emulators, and the tweets waiting in them,
+    stay up while the user looks at its log. 0 on a signal, 1 if an emulator died.
+    """
     restarts: dict[str, deque[float]] = {p.name: deque() for p in (stack.http, stack.scorer)}
+    not_before: dict[str, float] = {}
     while not signals.stop.wait(0.5):
         for process in stack.processes:
             if process.running:
                 continue
             status = process.process.returncode if process.process else None
             how = f"was killed by {signal.Signals(-status).name}" if status and status < 0 else f"exited ({status})"
+            if process.process is None:
+                how = "did not come back"
             if not isinstance(process, FunctionServer):
                 held = "the topics and their messages" if process is stack.pubsub else "the model bucket"
-                print(f"\nerror: the {process.name} {how}: the stack cannot go on without it ({held} lived in "
-                      f"it); `make run` starts a fresh one. Its log ({shown(process.log_path)}):\n"
-                      f"{log_tail(process.log_path)}", file=sys.stderr, flush=True)
+                say(f"\nerror: the {process.name} {how}: the stack cannot go on without it ({held} lived in "
+                    f"it); `make run` starts a fresh one. Its log ({shown(process.log_path)}):\n"
+                    f"{log_tail(process.log_path)}", error=True)
                 return 1
-            recent = restarts[process.name]
             now = time.monotonic()
+            if now < not_before.get(process.name, 0.0):
+                continue
+            recent = restarts[process.name]
             while recent and recent[0] < now - RESTART_WINDOW_SECONDS:
                 recent.popleft()
-            if len(recent) >= MAX_RESTARTS:
-                print(f"\nerror: the {process.name} function {how}, its {MAX_RESTARTS + 1}th exit in "
-                      f"{RESTART_WINDOW_SECONDS:.0f} s: not restarting it again. Its log "
-                      f"({shown(process.log_path)}):\n{log_tail(process.log_path)}", file=sys.stderr, flush=True)
-                return 1
             recent.append(now)
-            print(f"! {process.name} {how}; restarting it on port {process.port} (unacknowledged tweets are "
-                  "pushed again)…", flush=True)
+            if len(recent) > MAX_RESTARTS:
+                pause = min(60.0, RESTART_BACKOFF_SECONDS * 2 ** (len(recent) - MAX_RESTARTS - 1))
+                not_before[process.name] = now + pause
+                say(f"! {process.name} {how} again ({len(recent)} times in {RESTART_WINDOW_SECONDS:.0f} s): "
+                    f"next restart in {pause:.0f} s; the emulators keep the tweets. Its log "
+                    f"({shown(process.log_path)}):\n{log_tail(process.log_path)}", error=True)
+                stack.forget(process)
+                continue
+            say(f"! {process.name} {how}; restarting it on port {process.port} (unacknowledged tweets are "
+                "pushed again)…")
             started = time.perf_counter()
             try:
                 stack.restart(process, f"the function {how}")
             except EmulatorError as error:
-                print(f"error: {process.name} did not come back: {error}", file=sys.stderr, flush=True)
-                return 1
-            print(f"  ✓ {process.name} is back ({time.perf_counter() - started:.1f} s)", flush=True)
+                say(f"error: {process.name} did not come back: {error}; trying again", error=True)
+                continue
+            say(f"  ✓ {process.name} is back ({time.perf_counter() - started:.1f} s)")
     return 0
 
 

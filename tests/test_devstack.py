@@ -14,6 +14,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.error
 import urllib.request
 import uuid
 from pathlib import Path
@@ -266,6 +267,66 @@ def test_a_killed_pubsub_function_is_restarted_and_no_tweet_is_lost(start_stack,
     response = subscriber.pull(subscription=project.observer(topology.DEAD_LETTER_TOPIC), max_messages=10, timeout=5)
     assert not response.received_messages, "a tweet was dead-lettered"
 
+    assert stack.interrupt() == 0, stack.output
+    stack.assert_nothing_left()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("sig", [signal.SIGHUP, signal.SIGINT, signal.SIGTERM], ids=lambda s: s.name)
+def test_a_signal_with_nobody_reading_stops_everything(tmp_path, sig):
+    """A closed terminal (SIGHUP), Ctrl-C under `up | tee` (SIGINT: tee dies first), `kill`: whatever
+    the supervisor then fails to print, it stops every process and frees every port."""
+    ports = dict(zip(PORT_VARIABLES, distinct_free_ports(4), strict=True))
+    state_dir = tmp_path / "stack-state"
+    env = {**os.environ, **{k: str(v) for k, v in ports.items()}, "DEVSTACK_STATE_DIR": str(state_dir),
+           "PYTHONUNBUFFERED": "1"}
+    read_end, write_end = os.pipe()
+    process = subprocess.Popen([sys.executable, "-m", "devstack", "up"], cwd=REPO, env=env, stdout=write_end,
+                               stderr=subprocess.STDOUT)
+    os.close(write_end)
+    output, pgids = b"", set()
+    try:
+        deadline = time.monotonic() + 120
+        while READY.encode() not in output:
+            assert time.monotonic() < deadline and process.poll() is None, output.decode(errors="replace")
+            output += os.read(read_end, 65536)
+        pgids = {p["pgid"] for p in json.loads((state_dir / "stack.json").read_text())["processes"].values()}
+        os.close(read_end)  # the terminal (or tee) is gone: every later write fails
+        read_end = None
+        process.send_signal(sig)
+        assert process.wait(60) in (0, 128 + sig, -sig)
+        alive = [pgid for pgid in pgids if group_alive(pgid)]
+        assert not alive, f"process groups still running: {alive}"
+        assert not [port for port in ports.values() if port_in_use(port)]
+        assert not (state_dir / "stack.json").exists()
+    finally:
+        if read_end is not None:
+            os.close(read_end)
+        if process.poll() is None:
+            process.kill()
+        for pgid in pgids:
+            if group_alive(pgid):
+                os.killpg(pgid, signal.SIGKILL)
+
+
+@pytest.mark.slow
+def test_a_function_whose_leader_is_killed_again_and_again_keeps_coming_back(start_stack):
+    """Only the gunicorn master dies: its orphaned worker still holds the port for a while. Four times in
+    a row, the fourth after the supervisor's pause; the emulators stay up throughout."""
+    stack = start_stack()
+    emulator = stack.state()["processes"]["pubsub-emulator"]["pgid"]
+    for attempt in range(1, 5):
+        leader = stack.state()["processes"]["score-pubsub"]["pgid"]
+        os.kill(leader, signal.SIGKILL)
+        deadline = time.monotonic() + 90
+        while stack.output.count("score-pubsub is back") < attempt:
+            assert time.monotonic() < deadline, stack.output
+            assert stack.process.poll() is None, stack.output
+            time.sleep(0.2)
+    assert "next restart in 5 s" in stack.output and "already in use" not in stack.output
+    assert stack.state()["processes"]["pubsub-emulator"]["pgid"] == emulator
+    with pytest.raises(urllib.error.HTTPError, match="405"):  # it serves: a CloudEvent function refuses a GET
+        urllib.request.urlopen(f"http://127.0.0.1:{stack.ports['SCORER_PORT']}/", timeout=10)
     assert stack.interrupt() == 0, stack.output
     stack.assert_nothing_left()
 
