@@ -8,7 +8,8 @@ requirements live at the top of the repository (next to the dev ones) while the 
     sentiment/*.py ...
     requirements.txt        <- the top-level requirements.txt
 
-and nothing else: no tests, no models (the functions read them from the model store), no caches.
+and nothing else: no tests, no models (the functions read them from the model store), no caches,
+no local tooling (``sentiment/cli/`` and ``sentiment/__main__.py``: ``python -m sentiment score``).
 
 The zip is deterministic: entries sorted, timestamps fixed, permissions normalised, so the same
 content always gives the same bytes. Terraform names the uploaded object after the zip's SHA-256,
@@ -38,6 +39,8 @@ FIXED_TIME = (1980, 1, 1, 0, 0, 0)
 EXCLUDED_DIRS = {"__pycache__", ".pytest_cache", ".mypy_cache", ".ruff_cache", "tests", "models", ".venv"}
 EXCLUDED_SUFFIXES = {".pyc", ".pyo", ".tflite", ".keras", ".h5", ".zip"}
 EXCLUDED_NAMES = {".DS_Store", ".gcloudignore"}
+# Local tooling that lives in the library's tree but that no function runs (paths under functions/).
+LOCAL_TOOLING = ("sentiment/cli/", "sentiment/__main__.py")
 
 
 class PackagingError(Exception):
@@ -45,6 +48,8 @@ class PackagingError(Exception):
 
 
 def _excluded(relative: Path) -> bool:
+    if relative.as_posix().startswith(LOCAL_TOOLING):
+        return True
     if any(part in EXCLUDED_DIRS or part.endswith(".egg-info") for part in relative.parts[:-1]):
         return True
     name = relative.name

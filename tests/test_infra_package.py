@@ -57,7 +57,8 @@ def test_the_zip_holds_the_functions_and_the_runtime_requirements(tmp_path, sour
     digest = package.build(output, source, REPO / "requirements.txt")
     listed = names(output)
     expected_code = sorted(p.relative_to(REPO / "functions").as_posix()
-                           for p in (REPO / "functions").rglob("*.py") if "__pycache__" not in p.parts)
+                           for p in (REPO / "functions").rglob("*.py") if "__pycache__" not in p.parts
+                           and not p.relative_to(REPO / "functions").as_posix().startswith(package.LOCAL_TOOLING))
     assert "main.py" in listed and "requirements.txt" in listed
     assert [n for n in listed if n.endswith(".py")] == expected_code
     assert any(n.startswith("sentiment/") for n in listed)
