@@ -23,6 +23,7 @@ def test_quick_benchmark_prints_the_tables(tiny_bundle):
                     "## 4. Memory and size", "## 5. Pub/Sub path", "## 6. Cost", "## Telemetry overhead"):
         assert heading in result.stdout, heading
     assert "| scoring, p50 per tweet (1 thread) |" in result.stdout
+    assert "| cold start ≤ 0.25 s to first prediction |" in result.stdout  # the regression guard: reported
     assert "HTTP: zero errors | 0 errors | met" in result.stdout
     assert "Pub/Sub path: zero loss | 0 lost, 0 dead-lettered | met" in result.stdout
     current = (REPO / "BENCHMARKS.md").read_bytes() if (REPO / "BENCHMARKS.md").is_file() else None

@@ -10,18 +10,16 @@ import logging
 import math
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from . import bundle as bundles
 from .errors import BundleError, EmptyText
+from .prediction import NEGATIVE, POSITIVE, Prediction
 from .storage import GcsReader, Location
 
 log = logging.getLogger(__name__)
-
-POSITIVE, NEGATIVE = "positive", "negative"
 
 
 def interpreter_class():
@@ -36,20 +34,6 @@ def interpreter_class():
                 "no TFLite runtime: install ai-edge-litert (or tflite-runtime)"
             ) from None
     return Interpreter
-
-
-@dataclass(frozen=True)
-class Prediction:
-    probability_positive: float
-    sentiment: str
-    model_version: str
-
-    def to_dict(self) -> dict:
-        return {
-            "sentiment": self.sentiment,
-            "probability_positive": self.probability_positive,
-            "model_version": self.model_version,
-        }
 
 
 class SentimentModel:
@@ -127,10 +111,12 @@ class SentimentModel:
         return np.array([self.probability_of_ids(ids) for ids in self.encode_all(texts)], dtype=np.float64)
 
 
-def load(source: str | Location | bundles.Resolved, *, cache_dir: Path | None = None,
+def load(source: str | Location | bundles.Resolved | bundles.Bundle, *, cache_dir: Path | None = None,
          reader: GcsReader | None = None, num_threads: int = 1) -> SentimentModel:
     """The one way to assemble a model: resolve ``source`` (following LATEST), fetch, verify, interpret.
 
     Used by the functions (through ``provider``), the CLI, the converter's checks and the benchmarks.
+    An already fetched ``Bundle`` is interpreted as it is.
     """
-    return SentimentModel(bundles.fetch(source, cache_dir, reader), num_threads=num_threads)
+    bundle = source if isinstance(source, bundles.Bundle) else bundles.fetch(source, cache_dir, reader)
+    return SentimentModel(bundle, num_threads=num_threads)

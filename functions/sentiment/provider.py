@@ -16,12 +16,14 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import bundle as bundles
-from . import model as models
 from .errors import BundleError, ModelUnavailable
-from .model import SentimentModel
 from .storage import GcsReader
+
+if TYPE_CHECKING:
+    from .model import SentimentModel
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +77,8 @@ class ModelProvider:
                 raise ModelUnavailable(self._failure or "model unavailable")
             try:
                 started = time.perf_counter()
-                self._model = self._load(self._resolve(), started)
+                warming = _warm_runtime()  # numpy + LiteRT imports overlap the bundle's download
+                self._model = self._load(self._resolve(), started, warming)
             except Exception as error:  # any failure: answer 503 / retry later, never guess a score
                 self._failed_at, self._failure = self._clock(), _describe(error)
                 self._on_failure("invalid_bundle" if isinstance(error, BundleError) else "unavailable")
@@ -88,10 +91,16 @@ class ModelProvider:
     def _resolve(self) -> bundles.Resolved:
         return bundles.resolve(self.uri, self.reader)
 
-    def _load(self, resolved: bundles.Resolved, started: float) -> SentimentModel:
+    def _load(self, resolved: bundles.Resolved, started: float,
+              warming: threading.Thread | None = None) -> SentimentModel:
         """Fetch, verify and interpret a resolved bundle; the load-latency metric counts from ``started``
         (before LATEST was read), so it measures what a waiting request waits for."""
-        model = models.load(resolved, cache_dir=self.cache_dir, reader=self.reader)
+        bundle = bundles.fetch(resolved, self.cache_dir, self.reader)
+        if warming is not None:
+            warming.join()
+        from . import model as models  # the runtime (numpy, LiteRT): imported by the first load, not at start
+
+        model = models.load(bundle)
         seconds = time.perf_counter() - started
         self._on_load(seconds, model.version)
         log.info("model %s loaded from %s in %.0f ms", model.version, resolved.location, seconds * 1000,
@@ -128,6 +137,22 @@ class ModelProvider:
         self._model = model  # one reference assignment: requests see the old or the new model, whole
         log.info("model swapped: %s -> %s", current.version if current else None, model.version)
         return True
+
+
+def _warm_runtime() -> threading.Thread:
+    """Import the runtime in the background: CPU-bound imports while the request thread waits on the network."""
+
+    def warm() -> None:
+        try:
+            from . import model
+
+            model.interpreter_class()
+        except Exception:  # the load itself reports a missing runtime, with its reason
+            pass
+
+    thread = threading.Thread(target=warm, name="runtime-import", daemon=True)
+    thread.start()
+    return thread
 
 
 def _describe(error: Exception) -> str:

@@ -11,10 +11,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from .model import Prediction, SentimentModel
 from .payloads import CheckedText
+from .prediction import Prediction
+
+if TYPE_CHECKING:
+    from .model import SentimentModel
 
 
 class Recorder(Protocol):

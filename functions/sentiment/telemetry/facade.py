@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, TextIO
 from ..config import Config
 from ..errors import PublishingDisabled
 from ..logs import StructuredLog
-from ..model import NEGATIVE, Prediction
+from ..prediction import NEGATIVE, Prediction
 from . import descriptors as md
 from .aggregation import MetricsAggregator, Series, clean_label, gauge, point_end_time, task_resource
 from .buzz import BAD_BUZZ, BuzzDetector, BuzzSettings, Transition
