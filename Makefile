@@ -12,7 +12,7 @@ help:
 	@echo "make dev-down     stop a local stack left running;  make logs (ARGS=-f to follow): its logs"
 	@echo "make test         lint + the whole test suite (what CI runs)"
 	@echo "make score        score examples/airline_tweets.csv with the committed model (no emulators)"
-	@echo "make train        train a model on ../shared/data (SENTIMENT_DATA_DIR), ~4 min"
+	@echo "make train        train a model on ../shared/data (SENTIMENT_DATA_DIR), 5-7 min on 2 cores"
 	@echo "make convert      RUN=artifacts/runs/<id>: TFLite bundle behind the parity gate"
 	@echo "make package      the functions' source zip for Terraform (build/function-source.zip)"
 	@echo "make bench        benchmarks side by side with the replaced system (writes BENCHMARKS.md)"
@@ -40,13 +40,15 @@ logs: $(STAMP)
 	@$(BIN)/python -m devstack logs $(ARGS)
 
 score: $(STAMP)
-	$(BIN)/python -m sentiment score --input examples/airline_tweets.csv --output -
+	@$(BIN)/python -m sentiment score --input examples/airline_tweets.csv --output -
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
 
 test: lint
-	$(BIN)/python -m pytest
+	@echo "make test: ruff, then every test (about 7 min on 2 cores; each test is printed as it runs)."
+	@echo "  On first use the tests also build .venv-checkov (checkov) and .venv-tflite214 (tflite-runtime 2.14)."
+	$(BIN)/python -m pytest -v --durations=15
 
 format: $(STAMP)
 	$(BIN)/ruff check --fix .
@@ -68,4 +70,4 @@ bench: $(STAMP)
 	$(BIN)/python -m bench
 
 clean:
-	rm -rf $(VENV) .venv-checkov .pytest_cache .ruff_cache build .stack
+	rm -rf $(VENV) .venv-checkov .venv-tflite214 .pytest_cache .ruff_cache build .stack

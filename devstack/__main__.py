@@ -4,6 +4,7 @@
     down     stop a stack from another terminal, or what a killed one left (make dev-down)
     logs     the tail of every process log; -f follows them (make logs)
     replay   publish tweets from a file to the stack and watch scores and alerts (make replay)
+    publish  publish one tweet (JSON or text) and print its scored result
 
 Ports, the state directory and the demo's detector settings come from the environment: see
 devstack/stack.py.
@@ -34,6 +35,8 @@ def main(argv: list[str] | None = None) -> int:
     replay.add_argument("--text-column", default="text", help="the CSV column holding the text")
     replay.add_argument("--follow-seconds", type=float, default=30.0,
                         help="after the last tweet, give up waiting after this long without a new result")
+    publish = commands.add_parser("publish", help="publish one tweet to the stack and print its scored result")
+    publish.add_argument("data", help='a tweet JSON (\'{"id": "1", "text": "..."}\') or plain text')
     args = parser.parse_args(argv)
 
     from .emulators import EmulatorError
@@ -54,6 +57,10 @@ def main(argv: list[str] | None = None) -> int:
         except BrokenPipeError:  # `make logs | head`: the reader has what it wanted
             silence_output()
             return 0
+    if args.command == "publish":
+        from .publish import publish as publish_one
+
+        return publish_one(args.data)
     from .replay import replay as run_replay
 
     try:
