@@ -98,7 +98,6 @@ resource "google_service_account" "deployer" {
 }
 
 resource "google_project_iam_member" "deployer" {
-  #checkov:skip=CKV_GCP_49:The deployer creates the functions' service accounts and their grants (iam.serviceAccountAdmin, projectIamAdmin); it is the pipeline's own identity, and actAs is granted on the deployed accounts only (google_service_account_iam_member.deployer_acts_as), never on the project.
   for_each = toset(local.deployer_roles)
 
   project = var.project_id
