@@ -20,12 +20,14 @@ them on infra/ as it is, and on broken copies to show that each check can fail.
 from __future__ import annotations
 
 import ast
+import functools
 import json
 import re
 import shutil
 import subprocess
 import tempfile
 from collections.abc import Iterable, Iterator
+from copy import deepcopy
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -198,12 +200,18 @@ def _unescape(node: Any) -> Any:
     return node
 
 
+@functools.lru_cache(maxsize=256)
+def _parsed(text: str) -> dict:
+    """One .tf file parsed (cached by content: python-hcl2 is slow and the broken copies change one file)."""
+    return _unescape(hcl2.loads(text, serialization_options=_HCL_OPTIONS))
+
+
 def _parse(directory: Path, label: str = "") -> Module:
     module = Module(directory, label)
     for path in sorted(directory.glob("*.tf")):
         text = path.read_text(encoding="utf-8")
         module.texts[path.name] = text
-        parsed = _unescape(hcl2.loads(text, serialization_options=_HCL_OPTIONS))
+        parsed = deepcopy(_parsed(text))
         where = f"{label}{path.name}"
         for kind, target in (("resource", module.blocks), ("data", module.data)):
             for item in parsed.get(kind, []):

@@ -22,6 +22,7 @@ The snapshot is made by schema_snapshot.py from the provider's source.
 from __future__ import annotations
 
 import difflib
+import functools
 import json
 import re
 import sys
@@ -201,10 +202,16 @@ def _provider_of(body: dict) -> str:
     return PROVIDERS.get(name, name)
 
 
+@functools.lru_cache(maxsize=256)
+def parse(text: str) -> dict:
+    """A .tf file's blocks (cached by content: the parser is slow, and the checks only read the result)."""
+    return hcl2.loads(text, serialization_options=_OPTIONS)
+
+
 def check_file(path: Path, label: str, snapshot: dict) -> list[str]:
     problems: list[str] = []
     try:
-        parsed = hcl2.loads(path.read_text(encoding="utf-8"), serialization_options=_OPTIONS)
+        parsed = parse(path.read_text(encoding="utf-8"))
     except Exception as error:  # noqa: BLE001 (python-hcl2 raises several kinds)
         return [f"{label}: cannot be parsed: {error}"]
     providers = snapshot["providers"]
@@ -246,7 +253,7 @@ def pinned_versions(directory: Path) -> dict[str, str]:
     for path in tf_files(directory):
         if path.parent != directory:
             continue
-        parsed = hcl2.loads(path.read_text(encoding="utf-8"), serialization_options=_OPTIONS)
+        parsed = parse(path.read_text(encoding="utf-8"))
         for terraform in parsed.get("terraform", []):
             for required in terraform.get("required_providers", []):
                 for spec in required.values():
