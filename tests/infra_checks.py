@@ -1054,9 +1054,7 @@ def check_least_privilege(module: Module) -> list[str]:
     for address, body in module.of_type(FUNCTION).items():
         account = referenced_resource((block(body, "service_config") or {}).get("service_account_email"), ACCOUNT,
                                       module)
-        if account is None:
-            problems.append(f"{address} runs as the default service account (not one declared here)")
-        elif account in identities.values():
+        if account is not None and account in identities.values():
             problems.append(f"{address} shares {account}")
         if account is not None:
             identities[address] = account
@@ -1069,16 +1067,56 @@ def _account_grants(module: Module, role: str) -> list[tuple[set[str], set[str]]
             for body in module.of_type("google_service_account_iam_member").values() if body.get("role") == role]
 
 
+# The arguments that name the identity a resource runs, builds or signs as. Left unset, most mean a broad
+# default (the Compute Engine default account, often Editor, or an account without the roles needed);
+# these few default to a narrower service agent instead.
+IDENTITY_ARGUMENTS = ("service_account_email", "service_account")
+SERVICE_AGENT_DEFAULTS = {
+    "google_pubsub_subscription": {"bigquery_config.service_account_email",
+                                   "cloud_storage_config.service_account_email",
+                                   "message_transforms.ai_inference.service_account_email"},
+    "google_pubsub_topic": {"message_transforms.ai_inference.service_account_email"},
+}
+
+
+def default_identities(module: Module) -> list[str]:
+    """Every identity argument of every resource (by the provider's schema, in every block present) names an
+    account declared here: nothing runs, builds or pushes as a default account (the Dataflow job and the
+    functions of later changes included)."""
+    providers = load_script("schema_check").load_snapshot()["providers"]
+    problems = []
+
+    def walk(address: str, kind: str, body: dict, schema: dict, path: str) -> None:
+        for name in IDENTITY_ARGUMENTS:
+            here = f"{path}{name}"
+            if name not in schema["attributes"] or here in SERVICE_AGENT_DEFAULTS.get(kind, ()):
+                continue
+            value = body.get(name)
+            if value is None or str(value).replace(" ", "") in ("${null}", "null"):
+                problems.append(f"{address}: {here} is not set: it would run as a default account (the Compute "
+                                "Engine default account, often Editor, or one without the roles it needs)")
+            elif not refers_to(module, value, ACCOUNT):
+                problems.append(f"{address}: {here} = {value!r} is not a service account declared here")
+        for name, nested in schema["blocks"].items():
+            for instance in body.get(name) if isinstance(body.get(name), list) else []:
+                if isinstance(instance, dict):
+                    walk(address, kind, instance, nested["block"], f"{path}{name}.")
+
+    for address, body in module.resources.items():
+        kind = resource_type_of(address)
+        provider = "hashicorp/google-beta" if "google-beta" in str(body.get("provider", "")) else "hashicorp/google"
+        schema = providers.get(provider, {}).get("resource", {}).get(kind)
+        if schema is not None and not re.search(r"_iam_(member|binding|policy)$", kind):
+            walk(address, kind, body, schema, "")
+    return problems
+
+
 def check_identities(module: Module) -> list[str]:
     """The functions are built as an account of their own with exactly the documented roles; the deployer can
     deploy what it deploys (actAs on those accounts only), mint its own identity tokens and call the HTTP
     function; the API those tokens come from is on."""
-    problems = []
+    problems = default_identities(module)
     kinds = accounts(module)
-    for address, body in module.of_type(FUNCTION).items():
-        if not refers_to(module, (block(body, "build_config") or {}).get("service_account"), ACCOUNT):
-            problems.append(f"{address} is built as the project's default build account (build_config.service_account "
-                            "names no account declared here)")
     project_grants: dict[str, set[str]] = {}
     for body in module.of_type("google_project_iam_member").values():
         for holder in refers_to(module, body.get("member"), ACCOUNT):

@@ -227,10 +227,11 @@ BREAKS = [
             '  role               = "roles/editor"')),
           (("grants roles/pubsub.admin on the whole project",), ("grants roles/storage.objectAdmin",),
            ("grants the basic role roles/editor",))),
-    Break("default-service-account", LEAST_PRIVILEGE,
+    Break("default-service-account", IDENTITIES,
           ((f"{MODULE}main.tf", "= google_service_account.this.email",
             '= "${var.project_id}-compute@developer.gserviceaccount.com"'),),
-          ((HTTP, "runs as the default service account"), (PUBSUB, "runs as the default service account"))),
+          ((HTTP, "service_config.service_account_email", "is not a service account declared here"),
+           (PUBSUB, "service_config.service_account_email", "is not a service account declared here"))),
     Break("shared-service-account", LEAST_PRIVILEGE,
           (("functions.tf", None, '\nresource "google_cloudfunctions2_function" "extra" {\n  name = "extra"\n\n'
                                   "  service_config {\n"
@@ -279,8 +280,11 @@ BREAKS = [
     Break("function-built-as-default-account", IDENTITIES,
           (("functions.tf", "build_service_account = google_service_account.function_build.name",
             "build_service_account = null"),),
-          ((HTTP, "is built as the project's default build account"),
-           (PUBSUB, "is built as the project's default build account"))),
+          ((HTTP, "build_config.service_account is not set"), (PUBSUB, "build_config.service_account is not set"))),
+    Break("dataflow-job-as-the-default-account", IDENTITIES,
+          (("pubsub.tf", None, '\nresource "google_dataflow_flex_template_job" "buzz" {\n  provider = google-beta\n'
+                               '  name = "buzz"\n  container_spec_gcs_path = "gs://b/t.json"\n}\n'),),
+          (("google_dataflow_flex_template_job.buzz: service_account_email is not set",),)),
     Break("build-account-roles-not-the-documented-ones", IDENTITIES,
           (("iam.tf", '"roles/artifactregistry.writer", "roles/storage.objectAdmin"]',
             '"roles/artifactregistry.writer", "roles/storage.objectViewer"]'),),
