@@ -14,7 +14,7 @@ package variables, `tpgresource.MergeSchemas`, the IAM resource builders and the
 helpers, down to the `map[string]*schema.Schema{...}` literals. What it cannot read (a computed
 value) it leaves out; a type it cannot find is an error, not a guess.
 
-Regenerate (about 20 s; the sources are the release tags):
+Regenerate (a few seconds; the sources are the release tags):
 
     git clone --depth 1 --branch v7.45.0 https://github.com/hashicorp/terraform-provider-google /tmp/tpg
     git clone --depth 1 --branch v7.45.0 https://github.com/hashicorp/terraform-provider-google-beta /tmp/tpgb
