@@ -23,8 +23,8 @@ locals {
         alerts   = google_pubsub_topic.this["alerts"].name
         feedback = google_pubsub_topic.this["feedback"].name
       }
-      # The listed members, and the smoke-test identity of the deploy pipeline.
-      invokers              = { for member in concat(var.http_invoker_members, var.smoke_test_member == null ? [] : [var.smoke_test_member]) : member => member }
+      # The listed members, and the deploy pipeline (its smoke test calls /health, /predict, /model).
+      invokers              = merge({ for member in var.http_invoker_members : member => member }, { deployer = google_service_account.deployer.member })
       allow_unauthenticated = var.http_allow_unauthenticated
     }
 
@@ -61,7 +61,8 @@ module "function" {
   entry_point           = each.value.entry_point
   source_bucket         = google_storage_bucket.this["function_source"].name
   source_object         = google_storage_bucket_object.function_source.name
-  build_service_account = var.build_service_account
+  build_service_account = google_service_account.function_build.name
+  deployer_member       = google_service_account.deployer.member
   environment_variables = local.function_env
 
   memory          = each.value.settings.memory
@@ -79,5 +80,10 @@ module "function" {
   invokers                     = each.value.invokers
   allow_unauthenticated        = each.value.allow_unauthenticated
 
-  depends_on = [google_project_service.this]
+  # The build account must be able to build before the first build starts, and the deployer act as it.
+  depends_on = [
+    google_project_service.this,
+    google_project_iam_member.function_build,
+    google_service_account_iam_member.deployer_acts_as,
+  ]
 }

@@ -4,7 +4,7 @@
 # Where things are:
 #   storage.tf     models bucket (model store) and function-source bucket + the source zip object
 #   pubsub.tf      topics, our own push subscription (retries + dead letters), dead-letter holding queue
-#   iam.tf         the push identity and what Pub/Sub needs to sign its tokens
+#   iam.tf         the identities that are not a function's own: push, function builds, the deployer
 #   functions.tf   the two functions: one modules/function each (function, identity, grants, invokers)
 #   monitoring.tf  metric descriptors (from metric_descriptors.json), alert policies, dashboard
 #   bigquery.tf    optional BigQuery subscriptions landing scored tweets and feedback
@@ -14,7 +14,14 @@ provider "google" {
   region  = var.region
 
   # Every resource that takes labels gets these (merged with its own).
-  default_labels = merge({ app = "air-paradis-sentiment", managed-by = "terraform" }, var.labels)
+  default_labels = local.default_labels
+}
+
+# Only for the types the google provider lacks (they say `provider = google-beta`); same settings.
+provider "google-beta" {
+  project        = var.project_id
+  region         = var.region
+  default_labels = local.default_labels
 }
 
 data "google_project" "this" {
@@ -22,6 +29,7 @@ data "google_project" "this" {
 }
 
 locals {
+  default_labels  = merge({ app = "air-paradis-sentiment", managed-by = "terraform" }, var.labels)
   bucket_location = coalesce(var.bucket_location, upper(var.region))
   models_bucket   = coalesce(var.models_bucket_name, "${var.project_id}-sentiment-models")
   source_bucket   = coalesce(var.source_bucket_name, "${var.project_id}-sentiment-fn-source")
@@ -54,17 +62,20 @@ locals {
     BUZZ_COOLDOWN_SECONDS = tostring(var.bad_buzz_cooldown_minutes * 60)
   }
 
-  services = var.enable_apis ? toset(concat([
+  # The APIs the deployment uses (README.md, "Deploy", lists the same; a test keeps them equal).
+  apis = concat([
     "artifactregistry.googleapis.com", # images of the functions
     "cloudbuild.googleapis.com",       # builds them
     "cloudfunctions.googleapis.com",
     "iam.googleapis.com",
+    "iamcredentials.googleapis.com", # the deployer's identity tokens (the pipeline's smoke test)
     "logging.googleapis.com",
     "monitoring.googleapis.com",
     "pubsub.googleapis.com",
     "run.googleapis.com", # gen2 functions are Cloud Run services
     "storage.googleapis.com",
-  ], var.enable_bigquery_export ? ["bigquery.googleapis.com"] : [])) : toset([])
+  ], var.enable_bigquery_export ? ["bigquery.googleapis.com"] : [])
+  services = var.enable_apis ? toset(local.apis) : toset([])
 }
 
 resource "google_project_service" "this" {

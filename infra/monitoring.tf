@@ -1,7 +1,7 @@
 # Custom metrics, alert policies and the dashboard.
 #
 # The metric descriptors come from metric_descriptors.json, which is generated from the code
-# (`python -m sentiment.metric_descriptors > infra/metric_descriptors.json`; a test keeps them equal),
+# (`python -m sentiment.telemetry.descriptors > infra/metric_descriptors.json`; a test keeps them equal),
 # so a renamed metric cannot silently orphan an alert or a chart: the tests also check that every
 # metric named below and in dashboard.json is one of them.
 #
@@ -39,6 +39,11 @@ resource "google_monitoring_metric_descriptor" "sentiment" {
   unit         = each.value.unit
   launch_stage = "GA"
 
+  # ForceNew: any change to a descriptor's labels (a key added, removed or renamed, even a label's
+  # description) makes Terraform delete and recreate the descriptor, and Cloud Monitoring drops the
+  # metric's recorded history with it. So do type, metric_kind and value_type. The fields that force
+  # a replacement are pinned in metric_descriptors.forcenew.json: a test fails until that file is
+  # updated in the same change, so that such a change is made on purpose.
   dynamic "labels" {
     for_each = each.value.labels
     content {
@@ -65,8 +70,9 @@ resource "google_monitoring_notification_channel" "email" {
 }
 
 # --- Alert policies ------------------------------------------------------------------------------
-# One entry per policy; google_monitoring_alert_policy.this gives each the same shape: PromQL
-# conditions evaluated every minute, a runbook (documentation) and the notification channels.
+# One entry per policy; google_monitoring_alert_policy.this gives each the same shape: one PromQL
+# condition evaluated every minute (Cloud Monitoring accepts no other condition beside a PromQL one),
+# a runbook (documentation) and the notification channels.
 locals {
   alert_policies = {
     # Bad buzz, the reason this project exists. Negative share of the tweets scored fleet-wide over
@@ -101,50 +107,63 @@ locals {
       EOT
     }
 
+    # Requests and messages the code refused (bad input, too large, model unavailable, ...), as a
+    # share of everything it handled. "or vector(0)": when nothing could be scored at all (model
+    # down), the scored counter may not exist, and the share must still be computed (it is then 100%).
+    # One condition per policy: Cloud Monitoring refuses a policy with a PromQL condition and another.
     errors = {
-      display_name = "Sentiment: error rate above ${var.error_rate_threshold}"
+      display_name = "Sentiment: refused share above ${var.error_rate_threshold}"
       severity     = "ERROR"
       auto_close   = "1800s"
-      conditions = [
-        # Requests and messages the code refused (bad input, too large, model unavailable, ...), as a
-        # share of everything it handled. "or vector(0)": when nothing could be scored at all (model
-        # down), the scored counter may not exist, and the share must still be computed (it is then 100%).
-        {
-          display_name = "Refused requests/messages above ${var.error_rate_threshold} over 10 min"
-          duration     = "120s"
-          query        = <<-EOT
-            (
-              sum(increase(${local.rejected}{${local.on_task}}[10m]))
-              /
-              (sum(increase(${local.rejected}{${local.on_task}}[10m])) + (sum(increase(${local.scored}{${local.on_task}}[10m])) or vector(0)))
-            ) > ${var.error_rate_threshold}
-            and
-            (sum(increase(${local.rejected}{${local.on_task}}[10m])) + (sum(increase(${local.scored}{${local.on_task}}[10m])) or vector(0))) >= ${var.error_rate_min_requests}
-          EOT
-        },
-        # What the code cannot count: crashes, timeouts, out-of-memory kills, all seen by Cloud Run as 5xx.
-        {
-          display_name = "5xx responses of the functions above ${var.error_rate_threshold} over 10 min"
-          duration     = "120s"
-          query        = <<-EOT
-            (
-              sum(increase(run_googleapis_com:request_count{monitored_resource="cloud_run_revision",service_name=~"${local.functions_re}",response_code_class="5xx"}[10m]))
-              /
-              sum(increase(run_googleapis_com:request_count{monitored_resource="cloud_run_revision",service_name=~"${local.functions_re}"}[10m]))
-            ) > ${var.error_rate_threshold}
-            and
-            sum(increase(run_googleapis_com:request_count{monitored_resource="cloud_run_revision",service_name=~"${local.functions_re}"}[10m])) >= ${var.error_rate_min_requests}
-          EOT
-        },
-      ]
-      subject = "Sentiment functions: error rate above ${var.error_rate_threshold}"
+      conditions = [{
+        display_name = "Refused requests/messages above ${var.error_rate_threshold} over 10 min"
+        duration     = "120s"
+        query        = <<-EOT
+          (
+            sum(increase(${local.rejected}{${local.on_task}}[10m]))
+            /
+            (sum(increase(${local.rejected}{${local.on_task}}[10m])) + (sum(increase(${local.scored}{${local.on_task}}[10m])) or vector(0)))
+          ) > ${var.error_rate_threshold}
+          and
+          (sum(increase(${local.rejected}{${local.on_task}}[10m])) + (sum(increase(${local.scored}{${local.on_task}}[10m])) or vector(0))) >= ${var.error_rate_min_requests}
+        EOT
+      }]
+      subject = "Sentiment functions: refused share above ${var.error_rate_threshold}"
       runbook = <<-EOT
         The functions ${join(" and ", [for f in module.function : "`${f.name}`"])}
-        refuse or fail a share above ${var.error_rate_threshold} of their work.
+        refuse a share above ${var.error_rate_threshold} of the requests and messages they handle.
 
         - The dashboard's "Refused, by reason" chart says why (model_unavailable points at the model store).
-        - Cloud Logging: resource.type="cloud_run_revision" severity>=ERROR for crashes.
         - Tweets the stream could not score are retried, then parked on `${google_pubsub_topic.this["dead_letter"].name}`.
+      EOT
+    }
+
+    # What the code cannot count: crashes, timeouts, out-of-memory kills, all seen by Cloud Run as 5xx.
+    server_errors = {
+      display_name = "Sentiment: 5xx share above ${var.error_rate_threshold}"
+      severity     = "ERROR"
+      auto_close   = "1800s"
+      conditions = [{
+        display_name = "5xx responses of the functions above ${var.error_rate_threshold} over 10 min"
+        duration     = "120s"
+        query        = <<-EOT
+          (
+            sum(increase(run_googleapis_com:request_count{monitored_resource="cloud_run_revision",service_name=~"${local.functions_re}",response_code_class="5xx"}[10m]))
+            /
+            sum(increase(run_googleapis_com:request_count{monitored_resource="cloud_run_revision",service_name=~"${local.functions_re}"}[10m]))
+          ) > ${var.error_rate_threshold}
+          and
+          sum(increase(run_googleapis_com:request_count{monitored_resource="cloud_run_revision",service_name=~"${local.functions_re}"}[10m])) >= ${var.error_rate_min_requests}
+        EOT
+      }]
+      subject = "Sentiment functions: 5xx share above ${var.error_rate_threshold}"
+      runbook = <<-EOT
+        Cloud Run answered 5xx for a share above ${var.error_rate_threshold} of the requests to
+        ${join(" and ", [for f in module.function : "`${f.name}`"])}: crashes, timeouts or
+        out-of-memory kills, which the code itself cannot count.
+
+        - Cloud Logging: resource.type="cloud_run_revision" severity>=ERROR for the crashes.
+        - A memory limit hit shows as "Memory limit of ... exceeded" in the same logs: raise `memory`.
       EOT
     }
 

@@ -69,11 +69,13 @@ resource "google_pubsub_subscription" "tweets_push" {
     }
   }
 
-  # module.function: the push identity's run.invoker grant is made there.
+  # module.function: the push identity's run.invoker grant is made there; deployer_acts_as: whoever
+  # creates a push subscription with a token of an account must be able to act as it.
   depends_on = [
     module.function,
     google_pubsub_topic_iam_member.dead_letter_forwarding,
     google_service_account_iam_member.push_token_creator,
+    google_service_account_iam_member.deployer_acts_as,
   ]
 }
 

@@ -36,6 +36,17 @@ variable "enable_apis" {
   default     = true
 }
 
+variable "deployer_account_id" {
+  type        = string
+  description = "Account ID of the deploy pipeline's service account (cloudbuild.yaml's serviceAccount names it): created here with the roles an apply needs, and invoker of the HTTP function for the smoke test."
+  default     = "sentiment-deployer"
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]{4,28}[a-z0-9]$", var.deployer_account_id))
+    error_message = "deployer_account_id must be 6-30 lowercase letters, digits or hyphens, starting with a letter."
+  }
+}
+
 # --- Storage -----------------------------------------------------------------------------------
 
 variable "models_bucket_name" {
@@ -214,14 +225,14 @@ variable "pubsub_function" {
   }
 }
 
-variable "build_service_account" {
+variable "function_build_account_id" {
   type        = string
-  description = "Service account Cloud Build uses to build the functions (projects/P/serviceAccounts/EMAIL). Null: the project's default build service account."
-  default     = null
+  description = "Account ID of the service account Cloud Build builds both functions as (created here with the roles Google documents for a build account, instead of the project's default build account)."
+  default     = "sentiment-fn-build"
 
   validation {
-    condition     = var.build_service_account == null || can(regex("^projects/[^/]+/serviceAccounts/[^/]+@[^/]+$", var.build_service_account))
-    error_message = "build_service_account must be a full name: projects/PROJECT/serviceAccounts/EMAIL."
+    condition     = can(regex("^[a-z][a-z0-9-]{4,28}[a-z0-9]$", var.function_build_account_id))
+    error_message = "function_build_account_id must be 6-30 lowercase letters, digits or hyphens, starting with a letter."
   }
 }
 
@@ -269,17 +280,6 @@ variable "http_invoker_members" {
   validation {
     condition     = alltrue([for m in var.http_invoker_members : can(regex("^(user|group|serviceAccount|domain|principal|principalSet):.+$", m))])
     error_message = "http_invoker_members takes typed members such as group:comms@example.com; allUsers/allAuthenticatedUsers are refused here (see http_allow_unauthenticated)."
-  }
-}
-
-variable "smoke_test_member" {
-  type        = string
-  description = "Extra invoker of the HTTP function for the post-deploy smoke test (cloudbuild.yaml passes the build's service account). Null: none."
-  default     = null
-
-  validation {
-    condition     = var.smoke_test_member == null || can(regex("^(user|serviceAccount):.+$", var.smoke_test_member))
-    error_message = "smoke_test_member must be a user: or serviceAccount: member."
   }
 }
 

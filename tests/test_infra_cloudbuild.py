@@ -6,6 +6,8 @@ that must then be reported and are not reported on the pipeline as it is) shows 
 
 from __future__ import annotations
 
+import re
+import shutil
 from pathlib import Path
 
 import pytest
@@ -50,8 +52,8 @@ BREAKS = {
         [("$_PYTEST_MARKS is neither a built-in nor a declared substitution",),
          ("substitution _PYTEST_MARKERS is declared but never used",)]),
     "unescaped-shell-variable": (
-        [('test -n "$$deployer"', 'test -n "$deployer"')],
-        [("$deployer", "must be written $$deployer")]),
+        [('bash infra/checks/smoke_test.sh "$$url"', 'bash infra/checks/smoke_test.sh "$url"')],
+        [("$url", "must be written $$url")]),
     "unpinned-images": (
         [("name: hashicorp/terraform:1.15.5", "name: hashicorp/terraform:latest"), ("name: bash:5.2", "name: bash")],
         [("'hashicorp/terraform:latest' is not pinned",), ("'bash' is not pinned",)]),
@@ -76,6 +78,20 @@ BREAKS = {
     "unknown-top-level-key": (
         [("timeout: 3600s", "timout: 3600s")],
         [("unknown top-level key 'timout'",)]),
+    # The build's identity: never a default build account (it cannot mint the smoke test's token).
+    "no-service-account": (
+        [(re.compile(r"(?m)^serviceAccount: .*\n"), "")],
+        [("names no serviceAccount", "cannot mint the smoke test's identity token")]),
+    "service-account-of-another-form": (
+        [("serviceAccount: projects/$PROJECT_ID/serviceAccounts/sentiment-deployer@",
+          "serviceAccount: projects/$PROJECT_ID/serviceAccounts/123456789@")],
+        [("serviceAccount 'projects/$PROJECT_ID/serviceAccounts/123456789@",)]),
+    "service-account-with-default-logging": (
+        [("  logging: CLOUD_LOGGING_ONLY", "  logging: LEGACY")],
+        [("needs options.logging CLOUD_LOGGING_ONLY", "not 'LEGACY'")]),
+    "providers-not-from-the-lock-file": (
+        [("init -input=false -lockfile=readonly", "init -input=false")],
+        [("step terraform-init: terraform init without -lockfile=readonly",)]),
 }
 
 
@@ -94,3 +110,18 @@ def test_bad_yaml_is_reported(tmp_path):
     broken = tmp_path / "broken.yaml"
     broken.write_text("steps: [\n", encoding="utf-8")
     assert reported(checks.check_cloudbuild(broken), "not readable YAML")
+
+
+def test_the_pipeline_runs_as_the_deployer_terraform_creates():
+    assert checks.check_pipeline_account(checks.load_module(checks.INFRA)) == []
+    assert checks.pipeline_account() == "sentiment-deployer"
+
+
+def test_a_pipeline_running_as_another_account_is_reported(pipeline, tmp_path):
+    edit(pipeline, "serviceAccounts/sentiment-deployer@", "serviceAccounts/sentiment-builder@", count=1)
+    problems = checks.check_pipeline_account(checks.load_module(checks.INFRA), pipeline)
+    assert reported(problems, "runs as 'sentiment-builder'", "creates the deployer as 'sentiment-deployer'")
+    infra = tmp_path / "infra"
+    shutil.copytree(checks.INFRA, infra, ignore=shutil.ignore_patterns("checks", ".terraform"))
+    edit(infra / "variables.tf", 'default     = "sentiment-deployer"', 'default     = "tweets-deployer"')
+    assert reported(checks.check_pipeline_account(checks.load_module(infra)), "as 'tweets-deployer'")

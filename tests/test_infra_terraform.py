@@ -52,13 +52,17 @@ NOT_PUBLIC = on_module(checks.check_http_not_public)
 LEAST_PRIVILEGE = on_module(checks.check_least_privilege)
 DESCRIPTORS = checks.check_descriptor_file
 METRICS = with_directory(checks.check_metrics)
+QUERIES = with_directory(checks.check_queries)
 ALERTS = on_module(checks.check_alert_policies)
 DASHBOARD = with_directory(checks.check_dashboard)
+IDENTITIES = on_module(checks.check_identities)
+DEPLOY_README = on_module(checks.check_deploy_readme)
 SKIPS = checks.check_checkov_skips
 CHECKOV = checks.run_checkov
 
 OFFLINE_CHECKS = [FMT, LOADS, VARIABLES, REFERENCES, README, ENTRY_POINTS, ENV_VARS, SOURCE_OBJECT, TOPICS, PUSH,
-                  NOT_PUBLIC, LEAST_PRIVILEGE, DESCRIPTORS, METRICS, ALERTS, DASHBOARD, SKIPS]
+                  NOT_PUBLIC, LEAST_PRIVILEGE, IDENTITIES, DEPLOY_README, DESCRIPTORS, METRICS, QUERIES, ALERTS,
+                  DASHBOARD, SKIPS]
 
 
 @functools.cache
@@ -85,7 +89,8 @@ class Break:
     expected: tuple[tuple[str, ...], ...]
 
 
-SMOKE_TEST_INVOKER = "concat(var.http_invoker_members, var.smoke_test_member"
+HTTP_INVOKERS = "merge({ for member in var.http_invoker_members : member => member }"
+DEPLOYER = checks.DEPLOYER
 
 BREAKS = [
     # Terraform itself
@@ -196,8 +201,8 @@ BREAKS = [
           ((f"no roles/run.invoker on {PUBSUB}.google_cloudfunctions2_function.this",),)),
     # Access
     Break("public-http-invoker", NOT_PUBLIC,
-          (("functions.tf", SMOKE_TEST_INVOKER,
-            'concat(var.http_invoker_members, ["allUsers"], var.smoke_test_member'),),
+          (("functions.tf", HTTP_INVOKERS,
+            'merge({ for member in concat(var.http_invoker_members, ["allUsers"]) : member => member }'),),
           ((f"{HTTP}.google_cloud_run_v2_service_iam_member.invoker grants allUsers",),)),
     Break("public-by-default", NOT_PUBLIC,
           (("variables.tf", 'description = "Make the HTTP function public (allUsers gets run.invoker). Off by default: '
@@ -222,10 +227,11 @@ BREAKS = [
             '  role               = "roles/editor"')),
           (("grants roles/pubsub.admin on the whole project",), ("grants roles/storage.objectAdmin",),
            ("grants the basic role roles/editor",))),
-    Break("default-service-account", LEAST_PRIVILEGE,
+    Break("default-service-account", IDENTITIES,
           ((f"{MODULE}main.tf", "= google_service_account.this.email",
             '= "${var.project_id}-compute@developer.gserviceaccount.com"'),),
-          ((HTTP, "runs as the default service account"), (PUBSUB, "runs as the default service account"))),
+          ((HTTP, "service_config.service_account_email", "is not a service account declared here"),
+           (PUBSUB, "service_config.service_account_email", "is not a service account declared here"))),
     Break("shared-service-account", LEAST_PRIVILEGE,
           (("functions.tf", None, '\nresource "google_cloudfunctions2_function" "extra" {\n  name = "extra"\n\n'
                                   "  service_config {\n"
@@ -265,6 +271,73 @@ BREAKS = [
           (("monitoring.tf", "    push_subscription        = google_pubsub_subscription.tweets_push.name\n", ""),
            ("dashboard.json", '"xPos": 24,\n        "yPos": 6,', '"xPos": 20,\n        "yPos": 6,')),
           (("uses ${push_subscription}, which templatefile() does not pass",), ("overlap",))),
+    # The push audience: the pushed function's URL (without the path), or Cloud Run refuses the token.
+    Break("wrong-push-audience", PUSH,
+          (("pubsub.tf", 'audience = module.function["pubsub"].uri',
+            'audience = "${module.function["pubsub"].uri}/projects/${var.project_id}"'),),
+          (("tweets_push", "the OIDC audience must be the URL of the function it pushes to"),)),
+    # Identities: builds and deploys never as a default account, exactly the documented roles
+    Break("function-built-as-default-account", IDENTITIES,
+          (("functions.tf", "build_service_account = google_service_account.function_build.name",
+            "build_service_account = null"),),
+          ((HTTP, "build_config.service_account is not set"), (PUBSUB, "build_config.service_account is not set"))),
+    Break("dataflow-job-as-the-default-account", IDENTITIES,
+          (("pubsub.tf", None, '\nresource "google_dataflow_flex_template_job" "buzz" {\n  provider = google-beta\n'
+                               '  name = "buzz"\n  container_spec_gcs_path = "gs://b/t.json"\n}\n'),),
+          (("google_dataflow_flex_template_job.buzz: service_account_email is not set",),)),
+    Break("build-account-roles-not-the-documented-ones", IDENTITIES,
+          (("iam.tf", '"roles/artifactregistry.writer", "roles/storage.objectAdmin"]',
+            '"roles/artifactregistry.writer", "roles/storage.objectViewer"]'),),
+          (("google_service_account.function_build", "lacks roles/storage.objectAdmin"),
+           ("google_service_account.function_build", "has roles/storage.objectViewer"))),
+    Break("deployer-cannot-act-as-what-it-deploys", IDENTITIES,
+          (("iam.tf", "    function_build = google_service_account.function_build.name\n", ""),
+           (f"{MODULE}main.tf", "  member             = var.deployer_member",
+            '  member             = "user:someone@example.com"')),
+          (("has no roles/iam.serviceAccountUser on google_service_account.function_build",),
+           (f"has no roles/iam.serviceAccountUser on {HTTP}.google_service_account.this",))),
+    Break("deployer-without-its-token", IDENTITIES,
+          (("iam.tf", '  role               = "roles/iam.serviceAccountOpenIdTokenCreator"',
+            '  role               = "roles/iam.serviceAccountTokenCreator"'),
+           ("main.tf", re.compile(r'    "iamcredentials\.googleapis\.com",.*\n'), "")),
+          (("lacks roles/iam.serviceAccountOpenIdTokenCreator on itself",),
+           ("does not enable iamcredentials.googleapis.com",))),
+    Break("deployer-not-an-invoker", IDENTITIES,
+          (("functions.tf", "{ deployer = google_service_account.deployer.member })", "{})"),),
+          ((f"{DEPLOYER} is not an invoker of {HTTP}.google_cloudfunctions2_function.this",),)),
+    Break("act-as-on-the-project", LEAST_PRIVILEGE,
+          (("iam.tf", '    "roles/monitoring.admin",\n',
+            '    "roles/monitoring.admin",\n    "roles/iam.serviceAccountUser",\n'),),
+          (("google_project_iam_member.deployer", "grants roles/iam.serviceAccountUser on the whole project"),)),
+    Break("readme-lists-drift", DEPLOY_README,
+          (("README.md", "`roles/cloudfunctions.admin`, `roles/run.admin`,",
+            "`roles/cloudfunctions.admin`, `roles/editor`,"),
+           ("README.md", "`iamcredentials.googleapis.com` (IAM Service Account", "the IAM Service Account")),
+          (("deployer-roles list lacks `roles/run.admin`",), ("deployer-roles list has `roles/editor`",),
+           ("deploy-apis list lacks `iamcredentials.googleapis.com`",))),
+    # PromQL and the dashboard, as Cloud Monitoring will read them
+    Break("two-promql-conditions-in-a-policy", ALERTS,
+          (("monitoring.tf", '        EOT\n      }]\n      subject = "Sentiment functions cannot load the model"',
+            '        EOT\n        }, {\n        display_name = "again"\n        duration     = "0s"\n'
+            '        query        = "vector(1) > 0"\n      }]\n'
+            '      subject = "Sentiment functions cannot load the model"'),),
+          (('google_monitoring_alert_policy.this["model_load_failures"] has 2 conditions',),)),
+    Break("unbalanced-parenthesis", QUERIES,
+          (("monitoring.tf", "[${local.window}]))\n          ) > ${var.bad_buzz_negative_share}",
+            "[${local.window}])\n          ) > ${var.bad_buzz_negative_share}"),
+           ("dashboard.json", "[5m])) * 60", "[5m]) * 60")),
+          (('google_monitoring_alert_policy.this["bad_buzz"]', "the query does not parse"),
+           ("dashboard.json: tile 'Tweets scored per minute", "the query does not parse"))),
+    Break("query-that-cannot-be-rendered", QUERIES,
+          (("monitoring.tf", ") > ${var.error_rate_threshold}\n          and\n          (sum",
+            ") > ${var.error_threshold}\n          and\n          (sum"),),
+          (('google_monitoring_alert_policy.this["errors"]', "${var.error_threshold} cannot be rendered"),)),
+    Break("misspelled-widget", DASHBOARD, (("dashboard.json", re.compile(r'"xyChart"'), '"xyChrat"'),),
+          (("not a Dashboard of the Monitoring API", 'no field named "xyChrat"'),)),
+    Break("dashboard-schema-error", DASHBOARD, (("dashboard.json", '"plotType": "LINE"', '"plotType": "LINES"'),),
+          (("not a Dashboard of the Monitoring API", "Invalid enum value LINES"),)),
+    Break("zero-position", DASHBOARD, (("dashboard.json", '"width": 48,', '"xPos": 0,\n        "width": 48,'),),
+          (("mosaicLayout.tiles[0].xPos = 0 is a default value the API drops",),)),
     # checkov skips
     Break("checkov-skip-without-reason", SKIPS,
           ((f"{MODULE}main.tf", re.compile(r"#checkov:skip=CKV_GCP_124:.*"), "#checkov:skip=CKV_GCP_124:needed"),),
@@ -334,7 +407,7 @@ def test_every_function_and_topic_instance_is_seen():
         f"{HTTP}.google_cloudfunctions2_function.this", f"{PUBSUB}.google_cloudfunctions2_function.this"}
     topics = {checks.resolve(module, body["name"]) for body in module.of_type("google_pubsub_topic").values()}
     assert topics == {"tweets", "tweets-scored", "sentiment-alerts", "sentiment-feedback", "tweets-dead-letter"}
-    assert len(module.of_type("google_monitoring_alert_policy")) == 4
+    assert len(module.of_type("google_monitoring_alert_policy")) == 5
 
 
 # --- checkov -----------------------------------------------------------------------------------------

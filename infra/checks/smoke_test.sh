@@ -27,8 +27,27 @@ if [[ "$PUBLIC" != "--public" ]]; then
   echo "ok: unauthenticated requests are refused (HTTP $anonymous)"
 fi
 
-# A service account (Cloud Build, CI) must name the audience; a user's token is accepted as it is.
-TOKEN=$(gcloud auth print-identity-token --audiences="$URL" 2>/dev/null || gcloud auth print-identity-token)
+# The caller's identity token. A service account (the pipeline's deployer) names the function as the
+# audience, and can only if it may mint its own ID tokens: roles/iam.serviceAccountOpenIdTokenCreator
+# on itself, through the IAM Service Account Credentials API (infra/iam.tf gives the deployer both). A
+# default build account cannot. A person's token (gcloud user credentials) cannot name an audience, and
+# Cloud Run accepts it as it is.
+account=$(gcloud auth list --filter=status:ACTIVE --format='value(account)' 2>/dev/null | head -n 1)
+[[ -n "$account" ]] || fail "no active gcloud account to mint an identity token with"
+error_file=$(mktemp)
+if [[ "$account" == *.gserviceaccount.com ]]; then
+  TOKEN=$(gcloud auth print-identity-token --audiences="$URL" 2>"$error_file") \
+    || fail "$account cannot mint an identity token for $URL: $(tr '\n' ' ' < "$error_file")
+  The smoke test must run as the deployer account (cloudbuild.yaml's serviceAccount), which has
+  roles/iam.serviceAccountOpenIdTokenCreator on itself and the IAM Service Account Credentials API
+  (iamcredentials.googleapis.com) on; a default build account has neither (infra/README.md, Deploy)."
+else
+  TOKEN=$(gcloud auth print-identity-token 2>"$error_file") \
+    || fail "$account cannot mint an identity token: $(tr '\n' ' ' < "$error_file")"
+fi
+rm -f "$error_file"
+[[ -n "$TOKEN" ]] || fail "gcloud printed an empty identity token for $account"
+echo "ok: identity token of $account"
 AUTH="Authorization: Bearer $TOKEN"
 
 # Up to ~2 minutes: a new revision may still be rolling out.

@@ -11,6 +11,13 @@ resource "google_service_account" "this" {
   description  = var.service_account_description
 }
 
+# Whoever deploys the function must be able to act as its identity; on this account only.
+resource "google_service_account_iam_member" "deployer" {
+  service_account_id = google_service_account.this.name
+  role               = "roles/iam.serviceAccountUser"
+  member             = var.deployer_member
+}
+
 # Project-level roles: both have no narrower resource to be granted on.
 resource "google_project_iam_member" "this" {
   for_each = toset(["roles/monitoring.metricWriter", "roles/logging.logWriter"])
@@ -85,10 +92,11 @@ resource "google_cloudfunctions2_function" "this" {
     }
   }
 
-  # The first instance must start with its grants in place.
+  # The first instance must start with its grants in place, and the deployer act as its identity.
   depends_on = [
     google_project_iam_member.this,
     google_storage_bucket_iam_member.model_reader,
+    google_service_account_iam_member.deployer,
   ]
 }
 

@@ -63,8 +63,12 @@ variable "source_object" {
 
 variable "build_service_account" {
   type        = string
-  description = "Service account building the function (projects/P/serviceAccounts/EMAIL). Null: the project's default."
-  default     = null
+  description = "Service account Cloud Build builds the function as (projects/P/serviceAccounts/EMAIL); never the project's default."
+}
+
+variable "deployer_member" {
+  type        = string
+  description = "Member that deploys the function (the pipeline's account): roles/iam.serviceAccountUser on the function's identity only, which deploying a function that runs as it requires."
 }
 
 variable "environment_variables" {
