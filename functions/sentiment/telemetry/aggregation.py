@@ -151,7 +151,7 @@ class Series:
 
 
 def task_resource(project: str, location: str, job: str, task_id: str) -> dict:
-    """The monitored resource of every point (see ``metric_descriptors.RESOURCE_TYPE`` for why generic_task)."""
+    """The monitored resource of every point (see ``descriptors.RESOURCE_TYPE`` for why generic_task)."""
     labels = {"project_id": project, "location": location, "namespace": md.NAMESPACE, "job": job, "task_id": task_id}
     assert tuple(labels) == md.RESOURCE_LABELS
     return {"type": md.RESOURCE_TYPE, "labels": labels}
