@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from .errors import ConfigError
 from .text import MAX_CHARS
@@ -33,6 +34,7 @@ class Setting:
     check: Callable[[Any], bool] = lambda value: True
     expected: str = ""  # how a valid value looks, for the error message
     shown_default: str | None = None  # for the docs, when the default is machine-specific
+    secret: bool = False  # a credential: Terraform passes it from Secret Manager, never as a plain variable
 
 
 def _integer(value: str) -> int:
@@ -43,7 +45,13 @@ def _seconds(value: str) -> float:
     return float(value)
 
 
+def _url_or_empty(value: str) -> bool:
+    parts = urlsplit(value)
+    return not value or (parts.scheme in ("https", "http") and bool(parts.hostname) and " " not in value)
+
+
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+NOTIFY_FORMATS = ("slack", "google_chat")
 
 SETTINGS: tuple[Setting, ...] = (
     Setting("MODEL_URI", "model_uri", str(DEFAULT_MODEL_STORE),
@@ -64,6 +72,26 @@ SETTINGS: tuple[Setting, ...] = (
             "Topic where messages that can never be scored are parked, with the reason."),
     Setting("FEEDBACK_TOPIC", "feedback_topic", "sentiment-feedback",
             "Topic receiving user feedback (text, label) for retraining."),
+    Setting("NOTIFY_FORMAT", "notify_format", "slack",
+            "Chat format of the bad-buzz notifier: 'slack' (Block Kit for an incoming webhook) or 'google_chat' "
+            "(a cardsV2 card, threaded per alert).", str, lambda v: v in NOTIFY_FORMATS, " / ".join(NOTIFY_FORMATS)),
+    Setting("NOTIFY_WEBHOOK_URL", "notify_webhook_url", "",
+            "Incoming-webhook URL the notifier posts to: a credential, from Secret Manager in production, never "
+            "logged. Empty: the notifier cannot post (alerts are retried, then dead-lettered).",
+            str, _url_or_empty, "an http(s) URL with a host, or empty", secret=True),
+    Setting("NOTIFY_DASHBOARD_URL", "notify_dashboard_url", "",
+            "Link to the Cloud Monitoring dashboard shown in every notification (empty: none).",
+            str, _url_or_empty, "an http(s) URL with a host, or empty"),
+    Setting("NOTIFY_MAX_PER_BRAND", "notify_max_per_brand", "4",
+            "Most notifications posted per brand in NOTIFY_RATE_WINDOW_SECONDS; the others are parked on the "
+            "dead-letter topic and counted in the brand's next post.",
+            _integer, lambda v: 1 <= v <= 1000, "an integer from 1 to 1000"),
+    Setting("NOTIFY_RATE_WINDOW_SECONDS", "notify_rate_window_seconds", "3600",
+            "Sliding window of the per-brand limit on notifications.",
+            _seconds, lambda v: 60 <= v <= 86_400, "a number of seconds from 60 to 86400"),
+    Setting("NOTIFY_TIMEOUT_SECONDS", "notify_timeout_seconds", "10",
+            "Timeout of each step of a webhook post (connect, send, first byte of the answer).",
+            _seconds, lambda v: 0.5 <= v <= 60, "a number of seconds from 0.5 to 60"),
     Setting("MAX_TEXT_CHARS", "max_text_chars", str(MAX_CHARS),
             "Longest text accepted (characters); longer ones are rejected, not truncated.",
             _integer, lambda v: 1 <= v <= 100_000, "an integer from 1 to 100000"),
@@ -118,6 +146,12 @@ class Config:
     alert_topic: str
     dead_letter_topic: str
     feedback_topic: str
+    notify_format: str
+    notify_webhook_url: str = field(repr=False)  # a credential
+    notify_dashboard_url: str
+    notify_max_per_brand: int
+    notify_rate_window_seconds: float
+    notify_timeout_seconds: float
     max_text_chars: int
     max_batch_size: int
     max_request_bytes: int
@@ -146,7 +180,8 @@ class Config:
                 valid = False
             if not valid:
                 expected = f": expected {setting.expected}" if setting.expected else ""
-                raise ConfigError(f"{setting.env}={raw!r} is invalid{expected}")
+                shown = "(a secret, not shown)" if setting.secret else repr(raw)
+                raise ConfigError(f"{setting.env}={shown} is invalid{expected}")
             values[setting.field] = value
         return cls(**values)
 

@@ -3,12 +3,16 @@
     SentimentError
     ├── ConfigError          a setting cannot be used: the instance must not start
     ├── Rejected             this input can never be scored: 4xx over HTTP, parked on Pub/Sub
-    │   └── EmptyText        no token the model can read
+    │   ├── EmptyText        no token the model can read
+    │   ├── WebhookRefused   the chat webhook refused an alert in a way no retry can change: parked
+    │   └── RateLimited      the brand had its share of posts this hour: the alert is parked, not posted
     ├── InvalidEvent         a CloudEvent without a Pub/Sub message (a wiring error)
     ├── InputError           a file to score cannot be read as a whole (the CLI; rows have their own reasons)
     ├── Transient            may succeed later: 503 + Retry-After over HTTP, redelivered on Pub/Sub
     │   ├── ModelUnavailable the model cannot be loaded right now
     │   ├── StorageError     Cloud Storage did not answer as it should (after bounded retries)
+    │   ├── WebhookUnavailable  the chat webhook failed, timed out or asked to slow down
+    │   ├── AlertInFlight    the same alert is being posted by another request of this instance
     │   └── PublishError     a Pub/Sub publish was not confirmed
     │       └── PublishingDisabled  no project configured: this instance publishes nothing
     ├── ObjectNotFound       no such object in Cloud Storage
@@ -52,6 +56,20 @@ class EmptyText(Rejected):
         super().__init__(400, "empty_text", f"{where} has no words, emoji or emoticons to score")
 
 
+class WebhookRefused(Rejected):
+    """The chat webhook answered a 4xx that retrying cannot change (bad payload, gone, forbidden...)."""
+
+    def __init__(self, status: int, message: str):
+        super().__init__(status, "webhook_refused", message)
+
+
+class RateLimited(Rejected):
+    """This brand already had the most posts allowed in the current window."""
+
+    def __init__(self, message: str):
+        super().__init__(429, "rate_limited", message)
+
+
 class InvalidEvent(SentimentError):
     """The CloudEvent does not carry a Pub/Sub message at all (a wiring error, not a bad tweet)."""
 
@@ -80,6 +98,18 @@ class StorageError(Transient):
     """Cloud Storage did not answer as it should, after bounded retries."""
 
     reason = "storage_unavailable"
+
+
+class WebhookUnavailable(Transient):
+    """The chat webhook failed (5xx), timed out, could not be reached, or asked to slow down (429)."""
+
+    reason = "webhook_unavailable"
+
+
+class AlertInFlight(Transient):
+    """Another request of this instance is posting the same alert: this delivery is retried later."""
+
+    reason = "alert_in_flight"
 
 
 class ObjectNotFound(SentimentError):

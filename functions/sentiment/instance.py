@@ -4,6 +4,9 @@ Cold start matters: importing this module is cheap (configuration is parsed, not
 the model, the Pub/Sub client and the Monitoring client are each created by the first request that
 needs them, once per instance. This module knows nothing of HTTP or Pub/Sub: ``main.py`` hands the
 instance to ``http_api`` or ``pubsub_api``.
+
+The notifier function keeps other state (``notifier()``: its webhook, what it posted, its per-brand
+limits) and never creates the scoring one: no model, no metrics.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from dataclasses import dataclass, field
 
 from . import logs
 from .config import Config
+from .notify.notifier import Notifier
 from .provider import ModelProvider
 from .publisher import Publisher
 from .scoring import Scorer
@@ -70,6 +74,7 @@ class Instance:
 
 
 _instance: Instance | None = None
+_notifier: Notifier | None = None
 _config: Config | None = None
 _lock = threading.Lock()
 
@@ -97,6 +102,23 @@ def use(instance: Instance | None) -> None:
     global _instance
     with _lock:
         _instance = instance
+
+
+def notifier() -> Notifier:
+    """The notifier function's state; ConfigError (retried, then dead-lettered) while it has no webhook URL."""
+    global _notifier
+    if _notifier is None:
+        with _lock:
+            if _notifier is None:
+                _notifier = Notifier(_config or configure())
+    return _notifier
+
+
+def use_notifier(state: Notifier | None) -> None:
+    """Replace the notifier's state (tests)."""
+    global _notifier
+    with _lock:
+        _notifier = state
 
 
 def _install_shutdown_hooks(instance: Instance) -> None:

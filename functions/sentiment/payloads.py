@@ -45,7 +45,7 @@ class CheckedText:
 def check_text(value: Any, where: str, max_chars: int) -> CheckedText:
     """The one check of a text to score, whoever sends it (HTTP, Pub/Sub, a file row)."""
     if not isinstance(value, str):
-        raise Rejected(400, "bad_field", f"{where} must be a string, not {_json_type(value)}")
+        raise Rejected(400, "bad_field", f"{where} must be a string, not {json_type(value)}")
     if len(value) > max_chars:
         raise Rejected(413, "too_large", f"{where} has {len(value):,} characters; the limit is {max_chars:,}")
     if _SURROGATES.search(value):  # a lone surrogate (JSON "\\ud800", or undecodable bytes of a file)
@@ -59,7 +59,7 @@ def check_text(value: Any, where: str, max_chars: int) -> CheckedText:
     return CheckedText(value, tokens)
 
 
-def _json_type(value: Any) -> str:
+def json_type(value: Any) -> str:
     return {dict: "an object", list: "an array", str: "a string", bool: "a boolean", type(None): "null",
             int: "a number", float: "a number"}.get(type(value), type(value).__name__)
 
@@ -76,7 +76,7 @@ class PredictRequest:
 def parse_predict(body: Any, config: Config) -> PredictRequest:
     """``{"text": s}``, ``{"texts": [s, ...]}`` or Vertex AI's ``{"instances": [{"text": s} | s, ...]}``."""
     if not isinstance(body, dict):
-        raise Rejected(400, "bad_field", f"the body must be a JSON object, not {_json_type(body)}")
+        raise Rejected(400, "bad_field", f"the body must be a JSON object, not {json_type(body)}")
     forms = [key for key in PREDICT_FORMS if key in body]
     if len(forms) != 1:
         raise Rejected(400, "bad_field", 'the body needs exactly one of "text", "texts" or "instances"')
@@ -85,7 +85,7 @@ def parse_predict(body: Any, config: Config) -> PredictRequest:
         return PredictRequest([check_text(body["text"], "text", config.max_text_chars)], form)
     items = body[form]
     if not isinstance(items, list):
-        raise Rejected(400, "bad_field", f'"{form}" must be an array, not {_json_type(items)}')
+        raise Rejected(400, "bad_field", f'"{form}" must be an array, not {json_type(items)}')
     if not items:
         raise Rejected(400, "bad_field", f'"{form}" is empty')
     if len(items) > config.max_batch_size:
@@ -113,7 +113,7 @@ class Feedback:
 
 def parse_feedback(body: Any, config: Config) -> Feedback:
     if not isinstance(body, dict):
-        raise Rejected(400, "bad_field", f"the body must be a JSON object, not {_json_type(body)}")
+        raise Rejected(400, "bad_field", f"the body must be a JSON object, not {json_type(body)}")
     if "text" not in body:
         raise Rejected(400, "bad_field", 'feedback needs "text"')
     text = check_text(body["text"], "text", config.max_text_chars).text
@@ -152,7 +152,7 @@ def parse_tweet(data: bytes, config: Config) -> Tweet:
         return Tweet(check_text(decoded, "the message text", config.max_text_chars))
     body = decode_json(data)
     if not isinstance(body, dict):
-        raise Rejected(400, "bad_field", f"the tweet must be a JSON object, not {_json_type(body)}")
+        raise Rejected(400, "bad_field", f"the tweet must be a JSON object, not {json_type(body)}")
     if "text" not in body:
         raise Rejected(400, "bad_field", 'the tweet has no "text"')
     checked = check_text(body["text"], "text", config.max_text_chars)

@@ -11,15 +11,14 @@ Outcomes of one message, and why:
 
 from __future__ import annotations
 
-import base64
-import binascii
 import logging
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from . import logs
-from .errors import InvalidEvent, Rejected, Transient
+from .errors import Rejected, Transient
 from .payloads import Tweet, parse_tweet
+from .pubsub_message import decode_data, message_id_of, message_of, park
 
 if TYPE_CHECKING:
     from .instance import Instance
@@ -29,17 +28,9 @@ log = logging.getLogger(__name__)
 SOURCE = "pubsub"
 
 
-def message_of(event) -> dict[str, Any]:
-    data = event.data if hasattr(event, "data") else None
-    if not isinstance(data, dict) or not isinstance(data.get("message"), dict):
-        raise InvalidEvent("the event carries no Pub/Sub message")
-    return data["message"]
-
-
 def handle(instance: Instance, event) -> None:
     message = message_of(event)
-    message_id = str(message.get("messageId") or message.get("message_id") or "")
-    attributes = message.get("attributes") or {}
+    message_id = message_id_of(message)
     token = logs.request_id.set(message_id or None)
     timer = logs.Timer()
     try:
@@ -47,10 +38,10 @@ def handle(instance: Instance, event) -> None:
             log.info("redelivery of an already scored message: acknowledged", extra={"outcome": "duplicate"})
             return
         try:
-            data = _decode(message.get("data"))
+            data = decode_data(message.get("data"))
             tweet = parse_tweet(data, instance.config)
         except Rejected as rejected:
-            _park(instance, message_id, message.get("data"), attributes, rejected)
+            park(instance.publisher, instance.config.dead_letter_topic, message, rejected, f"{SOURCE}-function")
             instance.telemetry.record_rejected(SOURCE, rejected.reason)
             log.warning("parked: %s", rejected.message, extra={"outcome": "parked", "reason": rejected.reason})
         else:
@@ -66,17 +57,6 @@ def handle(instance: Instance, event) -> None:
     finally:
         instance.telemetry.end_of_request()
         logs.request_id.reset(token)
-
-
-def _decode(data: Any) -> bytes:
-    if data is None:
-        return b""
-    if not isinstance(data, str):
-        raise Rejected(400, "bad_field", "the message data is not base64 text")
-    try:
-        return base64.b64decode(data, validate=True)
-    except (binascii.Error, ValueError):
-        raise Rejected(400, "bad_encoding", "the message data is not valid base64") from None
 
 
 def _score_and_publish(instance: Instance, message_id: str, tweet: Tweet) -> None:
@@ -95,23 +75,3 @@ def _score_and_publish(instance: Instance, message_id: str, tweet: Tweet) -> Non
         model_version=prediction.model_version, tweet_id=tweet.id,
     )
     instance.publisher.wait([future])  # PublishError propagates: redelivered, consumers dedupe on the id
-
-
-def _park(instance: Instance, message_id: str, raw_data: Any, attributes: dict, rejected: Rejected) -> None:
-    """Publish the original data to the dead-letter topic with the reason; awaited, or raised."""
-    data = _original_bytes(raw_data)
-    extra = {f"original_{key}": value for key, value in list(attributes.items())[:50]}
-    future = instance.publisher.publish(
-        instance.config.dead_letter_topic, data, error_reason=rejected.reason, error_message=rejected.message,
-        source_message_id=message_id, parked_by=f"{SOURCE}-function", **extra,
-    )
-    instance.publisher.wait([future])
-
-
-def _original_bytes(raw_data: Any) -> bytes:
-    if isinstance(raw_data, str):
-        try:
-            return base64.b64decode(raw_data, validate=True)
-        except (binascii.Error, ValueError):
-            return raw_data.encode("utf-8", "replace")
-    return b""
