@@ -55,7 +55,8 @@ class Receiver:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> Receiver:
-        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True, name="webhook-receiver")
+        self._thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05},
+                                        daemon=True, name="webhook-receiver")
         self._thread.start()
         return self
 
