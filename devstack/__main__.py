@@ -26,7 +26,7 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("down", help="stop a running stack, or what a killed one left")
     logs = commands.add_parser("logs", help="tail the stack's logs")
     logs.add_argument("name", nargs="?", help="one process: pubsub-emulator, fake-gcs-server, predict-http, "
-                                              "score-pubsub (default: all)")
+                                              "score-pubsub, notify-alert, webhook-receiver (default: all)")
     logs.add_argument("-n", "--lines", type=int, default=20)
     logs.add_argument("-f", "--follow", action="store_true", help="keep printing new lines (Ctrl-C stops)")
     replay = commands.add_parser("replay", help="publish tweets to the running stack and follow the results")

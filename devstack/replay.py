@@ -24,6 +24,7 @@ from datetime import datetime
 from pathlib import Path
 
 from . import topology
+from .notifications import PostFollower
 
 STATUS_SECONDS = 10.0
 SETTLE_SECONDS = 2.0  # after the last score, for an alert still on its way
@@ -251,6 +252,9 @@ def replay(path: str, rate: float, text_column: str = "text", follow_seconds: fl
     started_wall, started = time.time(), time.monotonic()
     watcher = Watcher(project, window, say, started_wall)
     watcher.start()
+    # What the notifier function posts to the stack's webhook receiver, as the chat would show it.
+    follower = PostFollower(f"http://127.0.0.1:{state['ports']['webhook']}", say).start() \
+        if "webhook" in state["ports"] else None
     futures, next_status, interrupted = [], started + STATUS_SECONDS, False
 
     next_postfix = started
@@ -297,12 +301,16 @@ def replay(path: str, rate: float, text_column: str = "text", follow_seconds: fl
     finally:
         bar.close()
         watcher.stop()
+        if follower:
+            follower.stop()
         publisher.stop()
     elapsed = time.monotonic() - started
     published, scored, twice = len(watcher.published), watcher.scored(), watcher.duplicates()
     say(status_line(elapsed, published, total, watcher))
     kinds = ", ".join(f"{a.get('type')} at {clock(a['_at'])}" for a in watcher.alerts) or "none"
     again = f", {twice} pushed twice after a failure (deduplicated by message id)" if twice else ""
+    if follower:  # after the alerts: what the notifier made of them
+        kinds += f"; {follower.posted} notification{'s' if follower.posted != 1 else ''} posted to the chat webhook"
     ended = "Interrupted after" if interrupted else "Done in"
     print(f"\n{ended} {clock(elapsed)}: {published} published, {scored} scored{again}; "
           f"{len(watcher.alerts)} alert{'s' if len(watcher.alerts) != 1 else ''}: {kinds}.", flush=True)

@@ -6,6 +6,8 @@
 Configuration, read from the environment (the Makefile passes it through):
 
     PUBSUB_PORT=8085  GCS_PORT=4443  HTTP_PORT=8080  SCORER_PORT=8081    where each process listens
+    NOTIFY_PORT=8082  WEBHOOK_PORT=8090      the notifier function, the chat webhook stand-in it posts to
+    NOTIFY_FORMAT=slack                      the notifier's chat format (slack / google_chat)
     DEVSTACK_STATE_DIR=.stack     the state file (stack.json), the logs and the model cache
     DEVSTACK_MODEL_DIR=models     the model store published to the fake bucket (LATEST + <version>/)
     BUZZ_WINDOW_SECONDS=60  BUZZ_MIN_TWEETS=20  BUZZ_COOLDOWN_SECONDS=60  BUZZ_NEGATIVE_SHARE=0.6
@@ -49,6 +51,7 @@ from .emulators import (
     stop_group,
 )
 from .functions import REPO, FunctionServer
+from .webhook_receiver import WebhookReceiverProcess
 
 PROJECT = "air-paradis-local"
 MODELS_BUCKET = "air-paradis-models"
@@ -62,9 +65,10 @@ FUNCTION_THREADS = "4"  # Terraform's concurrency per instance (infra/variables.
 MAX_RESTARTS, RESTART_WINDOW_SECONDS = 3, 60.0  # restarts in a row before pausing between them
 RESTART_BACKOFF_SECONDS = 5.0
 PORT_RELEASE_SECONDS = 20.0  # a restarted function waits this long for its old port to be released
-PORT_VARIABLES = {"pubsub": "PUBSUB_PORT", "gcs": "GCS_PORT", "http": "HTTP_PORT", "scorer": "SCORER_PORT"}
+PORT_VARIABLES = {"pubsub": "PUBSUB_PORT", "gcs": "GCS_PORT", "http": "HTTP_PORT", "scorer": "SCORER_PORT",
+                  "notifier": "NOTIFY_PORT", "webhook": "WEBHOOK_PORT"}
 PORT_OWNERS = {"pubsub": "Pub/Sub emulator", "gcs": "fake-gcs-server", "http": "HTTP function",
-               "scorer": "Pub/Sub function"}
+               "scorer": "Pub/Sub function", "notifier": "notifier function", "webhook": "webhook receiver"}
 
 
 def state_dir() -> Path:
@@ -81,6 +85,8 @@ class Ports:
     gcs: int = 4443
     http: int = 8080
     scorer: int = 8081
+    notifier: int = 8082
+    webhook: int = 8090
 
     @classmethod
     def from_env(cls) -> Ports:
@@ -93,7 +99,7 @@ class Ports:
                 raise EmulatorError(f"{name}={value!r} is not a port number (1-65535)")
             return int(value)
 
-        return cls(*(port(field) for field in ("pubsub", "gcs", "http", "scorer")))
+        return cls(*(port(field) for field in PORT_VARIABLES))
 
 
 def read_state(path: Path | None = None) -> dict | None:
@@ -135,12 +141,18 @@ class Stack:
         }
         self.http = FunctionServer("predict_http", "http", function_env, ports.http, self.log_dir)
         self.scorer = FunctionServer("score_pubsub", "cloudevent", function_env, ports.scorer, self.log_dir)
+        # The notifier posts to a local stand-in of the team's chat webhook (what it received: `make replay`).
+        self.webhook = WebhookReceiverProcess(ports.webhook, self.log_dir)
+        self.notify_format = os.environ.get("NOTIFY_FORMAT") or "slack"
+        self.notifier = FunctionServer("notify_alert", "cloudevent", {
+            **function_env, "NOTIFY_FORMAT": self.notify_format,
+            "NOTIFY_WEBHOOK_URL": self.webhook.webhook_url(self.notify_format)}, ports.notifier, self.log_dir)
         self.started_at: str | None = None
         self._wrote_state = False
 
     @property
     def processes(self) -> tuple[_Process, ...]:
-        return self.pubsub, self.gcs, self.http, self.scorer
+        return self.pubsub, self.gcs, self.http, self.scorer, self.webhook, self.notifier
 
     # -- before anything starts ---------------------------------------------------------------------
 
@@ -203,6 +215,9 @@ class Stack:
             ("model bundle", None, self._publish_model),
             ("HTTP function", self.http.url, self._start_http),
             ("Pub/Sub function", self.scorer.url, lambda: self._start(self.scorer, 60)),
+            ("webhook receiver", self.webhook.url, lambda: self._start(self.webhook, 30)),
+            ("notifier function", f"{self.notifier.url} ({self.notify_format})",
+             lambda: self._start(self.notifier, 60)),
         )
         try:
             for step, where, action in steps:
@@ -224,6 +239,7 @@ class Stack:
     def _topology(self) -> None:
         os.environ.update(self.pubsub.env)
         topology.create(PROJECT, self.scorer.url, max_delivery_attempts=topology.STACK_MAX_DELIVERY_ATTEMPTS)
+        topology.create_notifier_push(PROJECT, self.notifier.url, topology.STACK_MAX_DELIVERY_ATTEMPTS)
 
     def _publish_model(self) -> None:
         from converter import gcs
@@ -265,7 +281,7 @@ class Stack:
     def down(self) -> list[str]:
         """Stop every process (functions first: their shutdown publishes to the emulator). What is left."""
         left = []
-        for process in (self.scorer, self.http, self.gcs, self.pubsub):
+        for process in (self.notifier, self.webhook, self.scorer, self.http, self.gcs, self.pubsub):
             pgid = process.pid
             if not process.stop():
                 left.append(f"{process.name} (process group {pgid})")
@@ -304,6 +320,10 @@ Air Paradis sentiment is running locally: model {self.model_version}, project {P
   Pub/Sub function   http://127.0.0.1:{p.scorer:<6} fed by topic {topology.INPUT_TOPIC} via push subscription \
 {topology.PUSH_SUBSCRIPTION}
   Pub/Sub emulator   127.0.0.1:{p.pubsub:<13} results on {topology.OUTPUT_TOPIC}, alerts on {topology.ALERT_TOPIC}
+  notifier function  http://127.0.0.1:{p.notifier:<6} fed by topic {topology.ALERT_TOPIC} via push subscription \
+{topology.NOTIFY_PUSH_SUBSCRIPTION}
+  webhook receiver   http://127.0.0.1:{p.webhook:<6} what the notifier posted ({self.notify_format}): \
+GET /_control/received
   fake-gcs-server    http://127.0.0.1:{p.gcs:<6} {self.model_uri}
   logs               {shown(self.log_dir) + "/":<24}{prefix}make logs
 
@@ -398,7 +418,7 @@ def supervise(stack: Stack, signals: _Signals) -> int:
     doubling to a minute) rather than given up on: the emulators, and the tweets waiting in them,
     stay up while the user looks at its log. 0 on a signal, 1 if an emulator died.
     """
-    restarts: dict[str, deque[float]] = {p.name: deque() for p in (stack.http, stack.scorer)}
+    restarts: dict[str, deque[float]] = {p.name: deque() for p in stack.processes if isinstance(p, FunctionServer)}
     not_before: dict[str, float] = {}
     while not signals.stop.wait(0.5):
         for process in stack.processes:
@@ -409,7 +429,8 @@ def supervise(stack: Stack, signals: _Signals) -> int:
             if process.process is None:
                 how = "did not come back"
             if not isinstance(process, FunctionServer):
-                held = "the topics and their messages" if process is stack.pubsub else "the model bucket"
+                held = {stack.pubsub.name: "the topics and their messages", stack.gcs.name: "the model bucket"
+                        }.get(process.name, "what the notifier posted")
                 say(f"\nerror: the {process.name} {how}: the stack cannot go on without it ({held} lived in "
                     f"it); `make run` starts a fresh one. Its log ({shown(process.log_path)}):\n"
                     f"{log_tail(process.log_path)}", error=True)

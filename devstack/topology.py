@@ -1,7 +1,8 @@
 """The Pub/Sub topology of infra/pubsub.tf, recreated on the emulator for local runs and tests.
 
 Topics: tweets (in), tweets-scored, sentiment-alerts, sentiment-feedback, tweets-dead-letter.
-Our own push subscription delivers tweets to the Pub/Sub function with a dead-letter policy, and
+Our own push subscription delivers tweets to the Pub/Sub function with a dead-letter policy (and,
+``create_notifier_push``, another delivers alerts to the notifier function), and
 tweets-dead-letter-hold keeps what is dead-lettered, as in Terraform (names checked against infra/
 by tests/test_devstack.py). Pull subscriptions named ``<topic>-observer`` let a local observer (the
 replay, tests) read the scored tweets and the alerts.
@@ -29,6 +30,8 @@ DEAD_LETTER_HOLD = f"{DEAD_LETTER_TOPIC}-hold"  # Terraform: "${dead letter topi
 MAX_DELIVERY_ATTEMPTS = 5  # Pub/Sub's minimum: a failing tweet is dead-lettered in ~5 s (tests want that)
 # The local stack: a function may be down ~20 s (a crash, its restart) without a tweet being dead-lettered.
 STACK_MAX_DELIVERY_ATTEMPTS = 20
+# Alerts -> the notifier function. Terraform: "${alerts topic}-to-${notify function name}" (infra/notify.tf).
+NOTIFY_PUSH_SUBSCRIPTION = "sentiment-alerts-to-sentiment-notify"
 
 
 @dataclass(frozen=True)
@@ -83,3 +86,26 @@ def create(project: str, function_url: str, max_delivery_attempts: int = MAX_DEL
         with contextlib.suppress(exceptions.AlreadyExists):
             subscriber.create_subscription(request={"name": topology.observer(name), "topic": topology.topic(name)})
     return topology
+
+
+def create_notifier_push(project: str, notifier_url: str, max_delivery_attempts: int = MAX_DELIVERY_ATTEMPTS,
+                         ack_deadline_seconds: int = 60) -> str:
+    """(Re)create the push subscription from the alerts topic to the notifier function, with its own dead
+    letter policy (to the dead-letter topic, like the tweets'), on the emulator; after ``create``."""
+    from google.api_core import exceptions
+    from google.cloud import pubsub_v1
+
+    names = Topology(project)
+    subscriber = pubsub_v1.SubscriberClient()
+    push = names.subscription(NOTIFY_PUSH_SUBSCRIPTION)
+    with contextlib.suppress(exceptions.NotFound):
+        subscriber.delete_subscription(subscription=push)
+    subscriber.create_subscription(request={
+        "name": push,
+        "topic": names.topic(ALERT_TOPIC),
+        "push_config": {"push_endpoint": push_endpoint(notifier_url, project, ALERT_TOPIC)},
+        "ack_deadline_seconds": ack_deadline_seconds,
+        "dead_letter_policy": {"dead_letter_topic": names.topic(DEAD_LETTER_TOPIC),
+                               "max_delivery_attempts": max_delivery_attempts},
+    })
+    return push

@@ -144,7 +144,7 @@ def build(alert: Alert, dashboard_url: str = "", held_back: int = 0) -> Content:
                        _drivers(alert.drivers), _tweets(alert.evidence), alert.model_version, dashboard_url or None,
                        tuple(notes), None)
     lasted = f" after {hours(alert.alert_hours)}" if alert.alert_hours is not None else ""
-    summary = f"The bad buzz detected {when(alert.alert_detected_at)} is over{lasted}: now {_share(alert)}."
+    summary = f"the bad buzz detected {when(alert.alert_detected_at)} is over{lasted}: now {_share(alert)}."
     facts = (
         Fact("Buzz detected", when(alert.alert_detected_at)),
         Fact("Resolved", when(alert.detected_at)),

@@ -52,8 +52,8 @@ def _open(label: str, url: str) -> dict[str, Any]:
 def render(content: Content, alert: Alert) -> dict[str, Any]:
     brand = markup.shorten(content.brand, BRAND_CHARS)
     facts = [_text(f.label, markup.html(f.value)) for f in content.facts]
-    sections: list[dict[str, Any]] = [{"widgets": [{"textParagraph": {"text": markup.html(content.summary)}},
-                                                   *facts]}]
+    summary = f"<b>{markup.html(brand)}</b>: {markup.html(content.summary)}"
+    sections: list[dict[str, Any]] = [{"widgets": [{"textParagraph": {"text": summary}}, *facts]}]
     if content.drivers:
         lines = [f"<b>{markup.html(d.term)}</b> · {markup.html(d.detail)}" for d in content.drivers]
         sections.append({"header": "What the negative tweets say",
