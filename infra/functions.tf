@@ -1,15 +1,17 @@
-# The two Cloud Functions (2nd gen), one instance of modules/function each. Same source zip, same
-# configuration, different entry points in functions/main.py:
+# The three Cloud Functions (2nd gen), one instance of modules/function each. Same source zip,
+# different entry points in functions/main.py:
 #   predict_http  @functions_framework.http         HTTP JSON API, callable by the listed members only
 #   score_pubsub  @functions_framework.cloud_event  fed by the tweets push subscription (pubsub.tf)
+#   notify_alert  @functions_framework.cloud_event  fed by the alerts push subscription (notify.tf)
 #
-# Neither has an event_trigger: the Pub/Sub function is reached by our own push subscription, which
-# carries the retry and dead-letter policies an Eventarc-managed subscription cannot (see pubsub.tf
+# None has an event_trigger: the CloudEvent functions are reached by our own push subscriptions, which
+# carry the retry and dead-letter policies an Eventarc-managed subscription cannot (see pubsub.tf
 # and infra/README.md). The decorator, not the deployment, tells functions-framework that
-# score_pubsub takes CloudEvents; it converts the push envelope.
+# score_pubsub and notify_alert take CloudEvents; it converts the push envelope. The two scoring
+# functions share one configuration (local.function_env); the notifier has its own (local.notify_env).
 
 locals {
-  # What differs between the two functions; everything else is modules/function.
+  # What differs between the functions; everything else is modules/function.
   functions = {
     http = {
       settings    = var.http_function
@@ -26,6 +28,9 @@ locals {
       # The listed members, and the deploy pipeline (its smoke test calls /health, /predict, /model).
       invokers              = merge({ for member in var.http_invoker_members : member => member }, { deployer = google_service_account.deployer.member })
       allow_unauthenticated = var.http_allow_unauthenticated
+      environment           = local.function_env
+      scores                = true # reads the model store, writes metrics
+      secrets               = {}
     }
 
     pubsub = {
@@ -46,6 +51,27 @@ locals {
       # Only the push identity.
       invokers              = { push = google_service_account.push_invoker.member }
       allow_unauthenticated = false
+      environment           = local.function_env
+      scores                = true
+      secrets               = {}
+    }
+
+    notify = {
+      settings    = var.notify_function
+      entry_point = "notify_alert"
+      description = "Air Paradis bad-buzz notifier: posts each alert to the team's chat (push subscription ${local.notify_push_subscription})."
+      account     = "Sentiment notifier function (${var.notify_function.name})"
+      account_use = "Runs the bad-buzz notifier: reads the chat webhook secret, parks the alerts it cannot post on the dead-letter topic."
+      ingress     = "ALLOW_INTERNAL_ONLY"
+      # What it cannot post (not an alert, a webhook refusal, over a brand's limit) is parked there.
+      publishes_to = {
+        dead_letter = google_pubsub_topic.this["dead_letter"].name
+      }
+      invokers              = { push = google_service_account.notify_push.member }
+      allow_unauthenticated = false
+      environment           = local.notify_env
+      scores                = false # no model, no metrics: logs only
+      secrets               = local.notify_secrets
     }
   }
 }
@@ -63,7 +89,9 @@ module "function" {
   source_object         = google_storage_bucket_object.function_source.name
   build_service_account = google_service_account.function_build.name
   deployer_member       = google_service_account.deployer.member
-  environment_variables = local.function_env
+  environment_variables = each.value.environment
+
+  secret_environment_variables = each.value.secrets
 
   memory          = each.value.settings.memory
   cpu             = each.value.settings.cpu
@@ -75,6 +103,8 @@ module "function" {
   service_account_display_name = each.value.account
   service_account_description  = each.value.account_use
   models_bucket                = google_storage_bucket.this["models"].name
+  reads_models                 = each.value.scores
+  writes_metrics               = each.value.scores
   publishes_to                 = each.value.publishes_to
   ingress                      = each.value.ingress
   invokers                     = each.value.invokers

@@ -72,7 +72,8 @@ locals {
     "roles/storage.admin",
     "roles/pubsub.admin",
     "roles/monitoring.admin",
-    "roles/logging.logWriter", # the build's own logs (CLOUD_LOGGING_ONLY)
+    "roles/secretmanager.admin", # the notifier's webhook secret and its accessor grant (never its value)
+    "roles/logging.logWriter",   # the build's own logs (CLOUD_LOGGING_ONLY)
     ],
     var.enable_apis ? ["roles/serviceusage.serviceUsageAdmin"] : [],
     var.enable_bigquery_export ? ["roles/bigquery.admin"] : [],

@@ -1,11 +1,13 @@
 # Air Paradis tweet sentiment: two Cloud Functions (gen2) scoring tweets with a LiteRT model read from
-# a bucket, Pub/Sub in and out with dead letters, custom metrics, alert policies and a dashboard.
+# a bucket, Pub/Sub in and out with dead letters, custom metrics, alert policies and a dashboard; a
+# third function posts the bad-buzz alerts to the team's chat.
 #
 # Where things are:
 #   storage.tf     models bucket (model store) and function-source bucket + the source zip object
 #   pubsub.tf      topics, our own push subscription (retries + dead letters), dead-letter holding queue
 #   iam.tf         the identities that are not a function's own: push, function builds, the deployer
-#   functions.tf   the two functions: one modules/function each (function, identity, grants, invokers)
+#   functions.tf   the functions: one modules/function each (function, identity, grants, invokers)
+#   notify.tf      the notifier's push subscription, push identity and webhook secret
 #   monitoring.tf  metric descriptors (from metric_descriptors.json), alert policies, dashboard
 #   bigquery.tf    optional BigQuery subscriptions landing scored tweets and feedback
 
@@ -72,7 +74,8 @@ locals {
     "logging.googleapis.com",
     "monitoring.googleapis.com",
     "pubsub.googleapis.com",
-    "run.googleapis.com", # gen2 functions are Cloud Run services
+    "run.googleapis.com",           # gen2 functions are Cloud Run services
+    "secretmanager.googleapis.com", # the notifier's chat webhook URL
     "storage.googleapis.com",
   ], var.enable_bigquery_export ? ["bigquery.googleapis.com"] : [])
   services = var.enable_apis ? toset(local.apis) : toset([])

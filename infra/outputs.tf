@@ -8,6 +8,21 @@ output "pubsub_function_uri" {
   value       = module.function["pubsub"].uri
 }
 
+output "notify_function_uri" {
+  description = "URL of the notifier function (internal ingress; only the alerts push subscription's identity may invoke it)."
+  value       = module.function["notify"].uri
+}
+
+output "notify_subscription" {
+  description = "The alerts push subscription feeding the notifier (its own retry and dead-letter policies)."
+  value       = google_pubsub_subscription.alerts_push.id
+}
+
+output "notify_webhook_secret" {
+  description = "Secret Manager secret the notifier reads the chat webhook URL from: add the URL as a version (gcloud secrets versions add)."
+  value       = google_secret_manager_secret.notify_webhook.id
+}
+
 output "model_uri" {
   description = "Model store the functions read (MODEL_URI): publish with `python -m converter publish BUNDLE --to <this>`."
   value       = local.model_uri
@@ -39,10 +54,10 @@ output "dead_letter_subscription" {
 }
 
 output "service_accounts" {
-  description = "Emails of the identities: http and pubsub (the functions), push (the push subscription's OIDC identity)."
+  description = "Emails of the identities: http, pubsub and notify (the functions), push and notify_push (the push subscriptions' OIDC identities)."
   value = merge(
     { for key, function in module.function : key => function.service_account_email },
-    { push = google_service_account.push_invoker.email },
+    { push = google_service_account.push_invoker.email, notify_push = google_service_account.notify_push.email },
   )
 }
 

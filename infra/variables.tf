@@ -225,6 +225,104 @@ variable "pubsub_function" {
   }
 }
 
+# --- The notifier (notify.tf) --------------------------------------------------------------------
+
+variable "notify_function" {
+  type = object({
+    name            = optional(string, "sentiment-notify")
+    memory          = optional(string, "256Mi")
+    cpu             = optional(string, "1")
+    min_instances   = optional(number, 0)
+    max_instances   = optional(number, 1)
+    concurrency     = optional(number, 4)
+    timeout_seconds = optional(number, 60)
+  })
+  description = "Sizing of the notifier function. max_instances = 1 makes one instance's memory (alerts posted, posts per brand) the whole notifier's: see docs/notifications.md for what more instances would give up. timeout_seconds is also the alerts push subscription's ack deadline."
+  default     = {}
+
+  validation {
+    condition     = var.notify_function.timeout_seconds >= 10 && var.notify_function.timeout_seconds <= 600
+    error_message = "notify_function.timeout_seconds must be 10-600 (it is also the push ack deadline)."
+  }
+}
+
+variable "notify_format" {
+  type        = string
+  description = "Chat the notifier posts to: slack (an incoming webhook, Block Kit) or google_chat (a space's webhook, cardsV2, one thread per alert)."
+  default     = "slack"
+
+  validation {
+    condition     = contains(["slack", "google_chat"], var.notify_format)
+    error_message = "notify_format must be slack or google_chat."
+  }
+}
+
+variable "notify_webhook_secret_id" {
+  type        = string
+  description = "Secret Manager secret holding the chat webhook URL (created here, empty: add its value as a version, see README.md). Only the notifier's identity may read it."
+  default     = "sentiment-alerts-webhook"
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9_-]{1,255}$", var.notify_webhook_secret_id))
+    error_message = "notify_webhook_secret_id may hold only letters, digits, hyphens and underscores (1-255)."
+  }
+}
+
+variable "notify_max_per_brand" {
+  type        = number
+  description = "Most notifications posted per brand in notify_rate_window_minutes; the others are parked on the dead-letter topic and counted in the brand's next post."
+  default     = 4
+
+  validation {
+    condition     = var.notify_max_per_brand >= 1 && var.notify_max_per_brand <= 1000 && floor(var.notify_max_per_brand) == var.notify_max_per_brand
+    error_message = "notify_max_per_brand must be a whole number from 1 to 1000."
+  }
+}
+
+variable "notify_rate_window_minutes" {
+  type        = number
+  description = "Sliding window of the per-brand limit on notifications."
+  default     = 60
+
+  validation {
+    condition     = var.notify_rate_window_minutes >= 1 && var.notify_rate_window_minutes <= 1440
+    error_message = "notify_rate_window_minutes must be 1-1440."
+  }
+}
+
+variable "notify_max_delivery_attempts" {
+  type        = number
+  description = "Deliveries of an alert to the notifier before Pub/Sub dead-letters it (with notify_retry_backoff: how long a chat outage may last without losing an alert to the dead-letter topic)."
+  default     = 20
+
+  validation {
+    condition     = var.notify_max_delivery_attempts >= 5 && var.notify_max_delivery_attempts <= 100
+    error_message = "Pub/Sub accepts 5 to 100 delivery attempts."
+  }
+}
+
+variable "notify_retry_backoff" {
+  type = object({
+    minimum = string
+    maximum = string
+  })
+  description = "Exponential backoff between redeliveries of an alert the notifier could not post (durations such as \"10s\"). The defaults with 20 attempts ride out about two hours of a chat outage."
+  default = {
+    minimum = "10s"
+    maximum = "600s"
+  }
+
+  validation {
+    condition     = can(regex("^[0-9]+s$", var.notify_retry_backoff.minimum)) && can(regex("^[0-9]+s$", var.notify_retry_backoff.maximum))
+    error_message = "Backoffs are whole seconds followed by s, such as 10s."
+  }
+
+  validation {
+    condition     = try(tonumber(trimsuffix(var.notify_retry_backoff.minimum, "s")) <= tonumber(trimsuffix(var.notify_retry_backoff.maximum, "s")) && tonumber(trimsuffix(var.notify_retry_backoff.maximum, "s")) <= 600, false)
+    error_message = "notify_retry_backoff.minimum must not exceed notify_retry_backoff.maximum, which Pub/Sub caps at 600s."
+  }
+}
+
 variable "function_build_account_id" {
   type        = string
   description = "Account ID of the service account Cloud Build builds both functions as (created here with the roles Google documents for a build account, instead of the project's default build account)."

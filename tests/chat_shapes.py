@@ -60,7 +60,8 @@ def _text_object(value: Any, where: str, kinds: tuple[str, ...] = ("plain_text",
     problems = []
     text = value.get("text")
     if not isinstance(text, str) or not 1 <= len(text) <= limit:
-        problems.append(f"{where}.text must be 1..{limit} characters, has {len(text) if isinstance(text, str) else text}")
+        size = len(text) if isinstance(text, str) else text
+        problems.append(f"{where}.text must be 1..{limit} characters, has {size}")
     extra = set(value) - {"type", "text", "emoji", "verbatim"}
     if extra:
         problems.append(f"{where}: unknown fields {sorted(extra)}")
@@ -136,7 +137,8 @@ def _url_problem(url: Any, where: str) -> list[str]:
 
 def _chat_widget(widget: Any, where: str) -> list[str]:
     if not isinstance(widget, dict) or len(widget) != 1 or next(iter(widget)) not in CHAT_WIDGETS:
-        return [f"{where}: a widget is exactly one of {sorted(CHAT_WIDGETS)}, not {sorted(widget) if isinstance(widget, dict) else widget}"]
+        found = sorted(widget) if isinstance(widget, dict) else widget
+        return [f"{where}: a widget is exactly one of {sorted(CHAT_WIDGETS)}, not {found}"]
     kind, body = next(iter(widget.items()))
     problems = []
     if kind == "textParagraph" and not isinstance(body.get("text"), str):
@@ -180,7 +182,7 @@ def chat_problems(message: Any, query: dict[str, str] | None = None) -> list[str
         problems.append("no cardsV2")
     for c, item in enumerate(cards or []):
         where = f"cardsV2[{c}]"
-        if not isinstance(item, dict) or not isinstance(item.get("cardId"), str) or not isinstance(item.get("card"), dict):
+        if not (isinstance(item, dict) and isinstance(item.get("cardId"), str) and isinstance(item.get("card"), dict)):
             problems.append(f"{where} needs cardId and card")
             continue
         card = item["card"]

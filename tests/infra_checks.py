@@ -46,15 +46,18 @@ SETUP_CHECKOV = INFRA / "checks" / "setup_checkov.sh"
 PLATFORM_ENV = frozenset({"K_SERVICE", "K_REVISION", "K_CONFIGURATION", "FUNCTION_TARGET", "PORT"})
 # Read only to reach local emulators (tests, the dev stack): never set in the cloud.
 EMULATOR_ENV = frozenset({"PUBSUB_EMULATOR_HOST", "STORAGE_EMULATOR_HOST"})
-# What a deployment cannot do without (the defaults run locally, not in the cloud).
-REQUIRED_ENV = frozenset({
+# What a deployment of each entry point cannot do without (the defaults run locally, not in the cloud).
+SCORING_ENV = frozenset({
     "MODEL_URI", "GOOGLE_CLOUD_PROJECT", "FUNCTION_REGION", "METRICS_EXPORTER", "LOG_LEVEL",
     "OUTPUT_TOPIC", "ALERT_TOPIC", "DEAD_LETTER_TOPIC", "FEEDBACK_TOPIC",
 })
-# Environment variable -> key of the topic_names variable, and the input topic's default name.
+NOTIFY_ENV = frozenset({"GOOGLE_CLOUD_PROJECT", "FUNCTION_REGION", "LOG_LEVEL", "DEAD_LETTER_TOPIC", "NOTIFY_FORMAT",
+                        "NOTIFY_WEBHOOK_URL", "NOTIFY_DASHBOARD_URL"})
+REQUIRED_ENV = {"predict_http": SCORING_ENV, "score_pubsub": SCORING_ENV, "notify_alert": NOTIFY_ENV}
+# Environment variable -> key of the topic_names variable; the topic each push-fed entry point reads.
 TOPIC_ENV = {"OUTPUT_TOPIC": "scored", "ALERT_TOPIC": "alerts", "DEAD_LETTER_TOPIC": "dead_letter",
              "FEEDBACK_TOPIC": "feedback"}
-INPUT_TOPIC = "tweets"
+INPUT_TOPICS = {"score_pubsub": "tweets", "notify_alert": "sentiment-alerts"}
 
 RUNTIME = "python311"
 SIGNATURES = {"http": "functions_framework.http", "cloud_event": "functions_framework.cloud_event"}
@@ -71,7 +74,8 @@ DEPLOYER = "google_service_account.deployer"
 DEPLOYER_ROLES = frozenset({
     "roles/cloudfunctions.admin", "roles/run.admin", "roles/iam.serviceAccountAdmin",
     "roles/resourcemanager.projectIamAdmin", "roles/storage.admin", "roles/pubsub.admin", "roles/monitoring.admin",
-    "roles/logging.logWriter", "roles/serviceusage.serviceUsageAdmin", "roles/bigquery.admin",
+    "roles/secretmanager.admin", "roles/logging.logWriter", "roles/serviceusage.serviceUsageAdmin",
+    "roles/bigquery.admin",
 })
 # Never on the project: their holder could act as, or mint tokens of, every account of the project.
 IMPERSONATION_ROLES = frozenset({"roles/iam.serviceAccountUser", "roles/iam.serviceAccountTokenCreator",
@@ -383,7 +387,10 @@ def _for_each_items(module: Module, expression: Any) -> list[tuple[Any, Any]] | 
 
 
 def _instances(module: Module, address: str, body: dict) -> dict[str, dict]:
-    """The instances of one resource (or module call): for_each expanded when its map can be read."""
+    """The instances of one resource (or module call): for_each expanded when its map can be read; none when
+    its count is known to be 0 (``count = var.x ? 1 : 0`` with x false where it can be followed)."""
+    if "count" in body and _never_created(normalize(module, body["count"])):
+        return {}
     items = _for_each_items(module, body["for_each"]) if "for_each" in body else None
     if items is None:
         return {address: _expand_dynamic(module, body)}
@@ -396,7 +403,10 @@ def _instances(module: Module, address: str, body: dict) -> dict[str, dict]:
 
 
 def _expand_dynamic(module: Module, body: dict) -> dict:
-    """dynamic "x" blocks become the x blocks they generate, when their for_each can be read."""
+    """dynamic "x" blocks become the x blocks they generate, when their for_each can be read (in nested
+    blocks too: service_config { dynamic "secret_environment_variables" {...} })."""
+    body = {key: [_expand_dynamic(module, item) if isinstance(item, dict) else item for item in value]
+            if key != "dynamic" and isinstance(value, list) else value for key, value in body.items()}
     dynamics = body.get("dynamic")
     if not isinstance(dynamics, list):
         return body
@@ -804,6 +814,17 @@ def function_env(module: Module, address: str) -> dict[str, Any] | None:
     return env if isinstance(env, dict) else None
 
 
+def secret_env(module: Module, address: str) -> dict[str, Any]:
+    """Environment variables a function reads from Secret Manager: name -> its secret_environment_variables block."""
+    service = block(module.resources[address], "service_config") or {}
+    blocks = service.get("secret_environment_variables")
+    return {str(b.get("key")): b for b in blocks if isinstance(b, dict)} if isinstance(blocks, list) else {}
+
+
+def entry_point_of(module: Module, address: str) -> Any:
+    return resolve(module, (block(module.resources[address], "build_config") or {}).get("entry_point"))
+
+
 def check_env_vars(module: Module, functions_dir: Path = FUNCTIONS, settings: Iterable | None = None) -> list[str]:
     """Every variable set is read by the code (config.SETTINGS); everything the code needs is set."""
     if settings is None:
@@ -811,24 +832,33 @@ def check_env_vars(module: Module, functions_dir: Path = FUNCTIONS, settings: It
     registry = {s.env: s.default for s in settings}
     reads = env_reads(functions_dir)
     buckets = {str(resolve(module, b.get("name"))) for b in module.of_type("google_storage_bucket").values()}
+    secrets = {s.env for s in settings if getattr(s, "secret", False)}
     problems = []
     for where in module.of_type(FUNCTION):
-        env = function_env(module, where)
-        if env is None:
+        plain = function_env(module, where)
+        if plain is None:
             problems.append(f"{where}: service_config.environment_variables is not a map this check can read")
             continue
+        from_secrets = secret_env(module, where)
+        env = {**plain, **from_secrets}
         for key in sorted(env):
             if key in PLATFORM_ENV | EMULATOR_ENV:
                 problems.append(f"{where} sets {key}, which the platform sets (or only emulators use)")
             elif key not in registry:
                 problems.append(f"{where} sets {key}, which the code never reads (not in config.SETTINGS)")
-        for key in sorted(REQUIRED_ENV - set(env)):
+        for key in sorted(secrets & set(plain)):
+            problems.append(f"{where} sets {key} as a plain environment variable: it is a credential, "
+                            "set it from Secret Manager (secret_environment_variables)")
+        entry = entry_point_of(module, where)
+        for key in sorted(REQUIRED_ENV.get(entry, SCORING_ENV) - set(env)):
             problems.append(f"{where} does not set {key}, which a deployment needs")
         for key, has_default in sorted(reads.items()):
             if key not in env and key not in registry and key not in PLATFORM_ENV | EMULATOR_ENV and not has_default:
                 problems.append(f"{where}: the code reads {key} without a default and nothing sets it")
         if "METRICS_EXPORTER" in env and resolve(module, env["METRICS_EXPORTER"]) != "monitoring":
             problems.append(f"{where}: METRICS_EXPORTER must be 'monitoring' in the cloud")
+        if "MODEL_URI" not in REQUIRED_ENV.get(entry, SCORING_ENV):
+            continue
         model_uri = str(resolve(module, env.get("MODEL_URI", "")))
         bucket = re.match(r"gs://(\$\{[^{}]+\}|[^/]+)/", model_uri)
         if not bucket or str(resolve(module, bucket.group(1))) not in buckets:
@@ -859,7 +889,8 @@ def check_topics(module: Module, settings: Iterable | None = None) -> list[str]:
     problems += [f"two topics are named {name!r}" for name in sorted(map(str, duplicates))]
     for function in module.of_type(FUNCTION):
         env = function_env(module, function) or {}
-        for variable in TOPIC_ENV:
+        required = REQUIRED_ENV.get(entry_point_of(module, function), SCORING_ENV)
+        for variable in [v for v in TOPIC_ENV if v in env or v in required]:
             topic = referenced_resource(env.get(variable), TOPIC, module)
             if topic is None or not str(reference(env.get(variable))).endswith(".name"):
                 problems.append(f"{function}: {variable} must be the name of a {TOPIC} declared here "
@@ -867,13 +898,17 @@ def check_topics(module: Module, settings: Iterable | None = None) -> list[str]:
             elif names[topic] != defaults.get(variable):
                 problems.append(f"{variable} would be {names[topic]!r} by default, but the code's default is "
                                 f"{defaults.get(variable)!r} (functions/sentiment/config.py): they must agree")
-    inputs = [referenced_resource(body.get("topic"), TOPIC, module)
-              for body in module.of_type("google_pubsub_subscription").values() if block(body, "push_config")]
-    if not inputs:
+    pushes = [(where, body) for where, body in module.of_type("google_pubsub_subscription").items()
+              if block(body, "push_config")]
+    if not pushes:
         problems.append("no push subscription feeds a function")
-    for topic in inputs:
-        if topic not in topics or names[topic] != INPUT_TOPIC:
-            problems.append(f"the push subscription reads {topic!r}, whose default name is not {INPUT_TOPIC!r}")
+    for where, body in pushes:
+        topic = referenced_resource(body.get("topic"), TOPIC, module)
+        for function in sorted(refers_to(module, block(body, "push_config").get("push_endpoint"), FUNCTION)):
+            entry = entry_point_of(module, function)
+            expected = INPUT_TOPICS.get(entry)
+            if topic not in topics or names[topic] != expected:
+                problems.append(f"{where} pushes {topic!r} to {entry}, which reads {expected!r}")
     env_topics = set().union(*(refers_to(module, function_env(module, function) or {}, TOPIC)
                                for function in module.of_type(FUNCTION)))
     for address, body in module.of_type("google_pubsub_subscription").items():
@@ -1154,6 +1189,60 @@ def check_identities(module: Module) -> list[str]:
     for function in http:
         if not any(function in refers_to(module, b.get("name"), FUNCTION) for b in invokers):
             problems.append(f"{DEPLOYER} is not an invoker of {function}: the smoke test would be refused")
+    return problems
+
+
+SECRET = "google_secret_manager_secret"
+SECRET_GRANTS = ("google_secret_manager_secret_iam_member", "google_secret_manager_secret_iam_binding",
+                 "google_secret_manager_secret_iam_policy")
+ACCESSOR = "roles/secretmanager.secretAccessor"
+
+
+def check_secrets(module: Module) -> list[str]:
+    """Every secret a function reads is declared here and has exactly one accessor, that function's own identity,
+    with no other role on it from anyone; no secret value is written by Terraform (it would be in the state); no
+    Secret Manager role on the project but the deployer's."""
+    problems = []
+    grants = {a: b for kind in SECRET_GRANTS for a, b in module.of_type(kind).items()}
+    by_name = {str(resolve(module, body.get("secret_id"))): address for address, body in module.of_type(SECRET).items()}
+
+    def secrets_of(value: Any) -> set[str]:
+        """The secrets an expression names: by reference, or by the secret ID it resolves to."""
+        named = by_name.get(str(resolve(module, value)))
+        return refers_to(module, value, SECRET) | ({named} if named else set())
+
+    read: set[str] = set()
+    for function, body in module.of_type(FUNCTION).items():
+        identity = referenced_resource((block(body, "service_config") or {}).get("service_account_email"), ACCOUNT,
+                                       module)
+        for key, spec in secret_env(module, function).items():
+            secrets = secrets_of(spec.get("secret"))
+            if not secrets:
+                problems.append(f"{function}: {key} comes from {spec.get('secret')!r}, not a {SECRET} declared here")
+                continue
+            read |= secrets
+            for secret in sorted(secrets):
+                on_it = {a: g for a, g in grants.items() if secret in secrets_of(g.get("secret_id"))}
+                holders = {(str(g.get("role")), holder) for g in on_it.values()
+                           for holder in refers_to(module, [g.get("member"), g.get("members")], ACCOUNT)}
+                if (ACCESSOR, identity) not in holders:
+                    problems.append(f"{function} reads {secret} ({key}) but its identity {identity} is not its "
+                                    f"{ACCESSOR}: Cloud Run could not start it")
+                for role, holder in sorted(holders - {(ACCESSOR, identity)}):
+                    problems.append(f"{secret}: {holder} holds {role} on it; its only accessor must be {function}'s "
+                                    "identity")
+                others = [a for a, g in on_it.items() if not refers_to(module, [g.get("member"), g.get("members")],
+                                                                       ACCOUNT)]
+                problems += [f"{secret}: {a} grants it to a member not declared here" for a in sorted(others)]
+    for secret in sorted(set(module.of_type(SECRET)) - read):
+        problems.append(f"{secret} is declared but no function reads it")
+    for address, body in module.of_type("google_secret_manager_secret_version").items():
+        if body.get("secret_data") is not None:
+            problems.append(f"{address} writes the secret's value from Terraform: it would be in the state")
+    for address, body in module.of_type("google_project_iam_member").items():
+        for role in sorted(r for r in granted_roles(module, body) if r.startswith("roles/secretmanager.")):
+            if refers_to(module, body.get("member"), ACCOUNT) != {DEPLOYER}:
+                problems.append(f"{address} grants {role} on the whole project: grant it on the secret")
     return problems
 
 

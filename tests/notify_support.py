@@ -30,7 +30,8 @@ def bad_buzz(**overrides: Any) -> dict[str, Any]:
         "evidence": [
             {"id": "1795173667871089498", "text": "@SpikeAir computer outage again?? stuck at the gate #spikeoutage",
              "probability_negative": 0.9692},
-            {"id": "spike-1795173667871-089498", "text": "4 hours on the tarmac, no water", "probability_negative": 0.95},
+            {"id": "spike-1795173667871-089498", "text": "4 hours on the tarmac, no water",
+             "probability_negative": 0.95},
             {"id": None, "text": "worst airline ever", "probability_negative": 0.97},
             {"id": 1795173667871089499, "text": "lost my bag, again", "probability_negative": 0.96},
         ],

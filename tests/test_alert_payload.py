@@ -68,9 +68,10 @@ def test_an_unreadable_optional_field_becomes_unknown_and_is_listed(field, value
 
 
 def test_a_bad_evidence_or_driver_item_is_skipped_alone():
-    evidence = [{"id": "1", "text": "ok", "probability_negative": 0.9}, {"id": "2", "text": 42},
-                "not an object", {"id": {"x": 1}, "text": "bad id"}, {"id": "5", "text": "p", "probability_negative": 2}]
-    drivers = [{"term": "ok", "kind": "term"}, {"term": "x", "kind": "emoji"}, {"term": ""}, {"term": "n", "count": "3"}]
+    evidence = [{"id": "1", "text": "ok", "probability_negative": 0.9}, {"id": "2", "text": 42}, "not an object",
+                {"id": {"x": 1}, "text": "bad id"}, {"id": "5", "text": "p", "probability_negative": 2}]
+    drivers = [{"term": "ok", "kind": "term"}, {"term": "x", "kind": "emoji"}, {"term": ""},
+               {"term": "n", "count": "3"}]
     alert = parse_alert_object(bad_buzz(evidence=evidence, drivers=drivers))
     assert [e.id for e in alert.evidence] == ["1"] and [d.term for d in alert.drivers] == ["ok"]
     assert len(alert.problems) == 7

@@ -27,7 +27,7 @@ from devstack.emulators import free_port, group_alive, port_in_use
 REPO = Path(__file__).resolve().parents[1]
 DEMO = REPO / "examples" / "bad_buzz.jsonl"
 READY = "Ctrl-C here stops everything"
-PORT_VARIABLES = ("PUBSUB_PORT", "GCS_PORT", "HTTP_PORT", "SCORER_PORT")
+PORT_VARIABLES = ("PUBSUB_PORT", "GCS_PORT", "HTTP_PORT", "SCORER_PORT", "NOTIFY_PORT", "WEBHOOK_PORT")
 
 
 def demo_tweets() -> dict[str, str]:
@@ -47,7 +47,7 @@ class RunningStack:
     """`python -m devstack up` in the background, its output collected line by line."""
 
     def __init__(self, tmp_path: Path, **env: str):
-        self.ports = dict(zip(PORT_VARIABLES, distinct_free_ports(4), strict=True))
+        self.ports = dict(zip(PORT_VARIABLES, distinct_free_ports(len(PORT_VARIABLES)), strict=True))
         self.state_dir = tmp_path / "stack-state"
         self.env = {**os.environ, **{k: str(v) for k, v in self.ports.items()},
                     "DEVSTACK_STATE_DIR": str(self.state_dir), "PYTHONUNBUFFERED": "1", **env}
@@ -276,7 +276,7 @@ def test_a_killed_pubsub_function_is_restarted_and_no_tweet_is_lost(start_stack,
 def test_a_signal_with_nobody_reading_stops_everything(tmp_path, sig):
     """A closed terminal (SIGHUP), Ctrl-C under `up | tee` (SIGINT: tee dies first), `kill`: whatever
     the supervisor then fails to print, it stops every process and frees every port."""
-    ports = dict(zip(PORT_VARIABLES, distinct_free_ports(4), strict=True))
+    ports = dict(zip(PORT_VARIABLES, distinct_free_ports(len(PORT_VARIABLES)), strict=True))
     state_dir = tmp_path / "stack-state"
     env = {**os.environ, **{k: str(v) for k, v in ports.items()}, "DEVSTACK_STATE_DIR": str(state_dir),
            "PYTHONUNBUFFERED": "1"}
@@ -335,7 +335,7 @@ def test_a_function_whose_leader_is_killed_again_and_again_keeps_coming_back(sta
 def test_a_missing_emulator_is_reported_with_its_package_before_anything_starts(tmp_path):
     empty_sdk = tmp_path / "no-sdk"
     empty_sdk.mkdir()
-    ports = dict(zip(PORT_VARIABLES, map(str, distinct_free_ports(4)), strict=True))
+    ports = dict(zip(PORT_VARIABLES, map(str, distinct_free_ports(len(PORT_VARIABLES))), strict=True))
     env = {**os.environ, **ports, "DEVSTACK_STATE_DIR": str(tmp_path / "state"),
            "PATH": str(Path(sys.executable).parent),  # no gcloud
            "CLOUDSDK_ROOT_DIR": str(empty_sdk)}
@@ -397,7 +397,11 @@ def test_the_local_topology_matches_terraform():
         return topics[address]
 
     subscriptions = module.of_type("google_pubsub_subscription")
-    (push,) = [body for body in subscriptions.values() if block(body, "push_config")]
+    pushes = {topic_of(body["topic"]): body for body in subscriptions.values() if block(body, "push_config")}
+    assert set(pushes) == {topology.INPUT_TOPIC, topology.ALERT_TOPIC}
+    push, notify = pushes[topology.INPUT_TOPIC], pushes[topology.ALERT_TOPIC]
+    assert _interpolate(module, str(notify["name"])) == topology.NOTIFY_PUSH_SUBSCRIPTION
+    assert topic_of(block(notify, "dead_letter_policy")["dead_letter_topic"]) == topology.DEAD_LETTER_TOPIC
     assert _interpolate(module, str(push["name"])) == topology.PUSH_SUBSCRIPTION
     assert topic_of(push["topic"]) == topology.INPUT_TOPIC
     assert topic_of(block(push, "dead_letter_policy")["dead_letter_topic"]) == topology.DEAD_LETTER_TOPIC

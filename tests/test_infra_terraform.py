@@ -24,6 +24,7 @@ INFRA = checks.INFRA
 MODULE = "modules/function/"  # the child module, from infra/
 HTTP = 'module.function["http"]'
 PUBSUB = 'module.function["pubsub"]'
+NOTIFY = 'module.function["notify"]'
 
 Check = Callable[[Path], list[str]]
 
@@ -56,13 +57,14 @@ QUERIES = with_directory(checks.check_queries)
 ALERTS = on_module(checks.check_alert_policies)
 DASHBOARD = with_directory(checks.check_dashboard)
 IDENTITIES = on_module(checks.check_identities)
+SECRETS = on_module(checks.check_secrets)
 DEPLOY_README = on_module(checks.check_deploy_readme)
 SKIPS = checks.check_checkov_skips
 CHECKOV = checks.run_checkov
 
 OFFLINE_CHECKS = [FMT, LOADS, VARIABLES, REFERENCES, README, ENTRY_POINTS, ENV_VARS, SOURCE_OBJECT, TOPICS, PUSH,
-                  NOT_PUBLIC, LEAST_PRIVILEGE, IDENTITIES, DEPLOY_README, DESCRIPTORS, METRICS, QUERIES, ALERTS,
-                  DASHBOARD, SKIPS]
+                  NOT_PUBLIC, LEAST_PRIVILEGE, IDENTITIES, SECRETS, DEPLOY_README, DESCRIPTORS, METRICS, QUERIES,
+                  ALERTS, DASHBOARD, SKIPS]
 
 
 @functools.cache
@@ -120,7 +122,8 @@ BREAKS = [
     # Variables and references, in the root module and in the child module
     Break("variables-root", VARIABLES,
           (("variables.tf", '  type        = string\n  description = "LOG_LEVEL of both functions."\n', ""),
-           ("main.tf", "    LOG_LEVEL             = var.log_level", "    LOG_LEVEL             = var.log_verbosity")),
+           ("main.tf", "    LOG_LEVEL             = var.log_level", "    LOG_LEVEL             = var.log_verbosity"),
+           ("notify.tf", "= var.log_level", "= var.log_verbosity")),
           (("variable log_level has no type",), ("variable log_level has no description",),
            ("var.log_verbosity is used but not declared",), ("variable log_level is declared but never used",))),
     Break("variables-child-module", VARIABLES,
@@ -154,6 +157,13 @@ BREAKS = [
           ((HTTP, "predict_http is decorated functions_framework.http", "needs functions_framework.cloud_event"),)),
     Break("env-var-missing", ENV_VARS, (("main.tf", '    METRICS_EXPORTER      = "monitoring"\n', ""),),
           ((HTTP, "does not set METRICS_EXPORTER"), (PUBSUB, "does not set METRICS_EXPORTER"))),
+    Break("webhook-url-as-a-plain-variable", ENV_VARS,
+          (("notify.tf", "    NOTIFY_FORMAT              = var.notify_format\n",
+            '    NOTIFY_FORMAT              = var.notify_format\n    NOTIFY_WEBHOOK_URL = "https://hooks.example/x"\n'),),
+          ((NOTIFY, "sets NOTIFY_WEBHOOK_URL as a plain environment variable"),)),
+    Break("notifier-without-its-webhook", ENV_VARS,
+          (("notify.tf", "    NOTIFY_WEBHOOK_URL = google_secret_manager_secret.notify_webhook.secret_id\n", ""),),
+          ((NOTIFY, "does not set NOTIFY_WEBHOOK_URL"),)),
     Break("env-var-unread-or-platform", ENV_VARS,
           (("main.tf", "    LOG_LEVEL             = var.log_level\n",
             '    LOG_LEVEL             = var.log_level\n    MODEL_PATH = "/tmp/model"\n    K_SERVICE = "x"\n'),),
@@ -178,7 +188,10 @@ BREAKS = [
     Break("push-subscription-reads-another-topic", TOPICS,
           (("pubsub.tf", 'topic   = google_pubsub_topic.this["tweets"].id',
             'topic   = google_pubsub_topic.this["feedback"].id'),),
-          (("""the push subscription reads 'google_pubsub_topic.this["feedback"]'""",),)),
+          (("""pushes 'google_pubsub_topic.this["feedback"]' to score_pubsub, which reads 'tweets'""",),)),
+    Break("alerts-pushed-to-the-scorer", TOPICS,
+          (("notify.tf", '"${module.function["notify"].uri}/projects', '"${module.function["pubsub"].uri}/projects'),),
+          (("""alerts_push pushes 'google_pubsub_topic.this["alerts"]' to score_pubsub, which reads 'tweets'""",),)),
     Break("dead-letter-iam-missing", PUSH,
           (("pubsub.tf", '  role    = "roles/pubsub.publisher"\n  member  = local.pubsub_service_agent',
             '  role    = "roles/pubsub.viewer"\n  member  = local.pubsub_service_agent'),
@@ -195,6 +208,12 @@ BREAKS = [
            ("pubsub.tf", "service_account_email = google_service_account.push_invoker.email",
             'service_account_email = "someone@example.com"')),
           (("no dead_letter_policy",), ("no retry_policy",), ("without an OIDC token",))),
+    Break("alerts-push-without-policies-or-dead-letter-grant", PUSH,
+          (("notify.tf", "  retry_policy {\n    minimum_backoff = var.notify_retry_backoff.minimum\n"
+                         "    maximum_backoff = var.notify_retry_backoff.maximum\n  }\n", ""),
+           ("notify.tf", re.compile(r'resource "google_pubsub_subscription_iam_member" "alerts_push_dead_letter_source"'
+                                    r" \{.*?\n\}\n", re.S), "")),
+          (("alerts_push has no retry_policy",), ("alerts_push", "no roles/pubsub.subscriber"))),
     Break("push-identity-without-invoker", PUSH,
           (("functions.tf", "invokers              = { push = google_service_account.push_invoker.member }",
             "invokers              = {}"),),
@@ -302,6 +321,32 @@ BREAKS = [
            ("main.tf", re.compile(r'    "iamcredentials\.googleapis\.com",.*\n'), "")),
           (("lacks roles/iam.serviceAccountOpenIdTokenCreator on itself",),
            ("does not enable iamcredentials.googleapis.com",))),
+    Break("deployer-cannot-act-as-the-alerts-push-identity", IDENTITIES,
+          (("notify.tf", re.compile(r'resource "google_service_account_iam_member" "deployer_acts_as_notify_push"'
+                                    r" \{.*?\n\}\n", re.S), ""),),
+          (("has no roles/iam.serviceAccountUser on google_service_account.notify_push",),)),
+    # The webhook secret: read by the notifier alone, its value never in Terraform
+    Break("a-second-accessor", SECRETS,
+          (("notify.tf", None, '\nresource "google_secret_manager_secret_iam_member" "also" {\n'
+                               "  secret_id = google_secret_manager_secret.notify_webhook.secret_id\n"
+                               '  role      = "roles/secretmanager.secretAccessor"\n'
+                               '  member    = module.function["pubsub"].service_account_email\n}\n'),),
+          (("google_secret_manager_secret.notify_webhook", f"{PUBSUB}.google_service_account.this holds "
+            "roles/secretmanager.secretAccessor on it"),)),
+    Break("the-notifier-not-an-accessor", SECRETS,
+          ((f"{MODULE}main.tf", '  role      = "roles/secretmanager.secretAccessor"',
+            '  role      = "roles/secretmanager.viewer"'),),
+          ((NOTIFY, "is not its roles/secretmanager.secretAccessor"),
+           (f"{NOTIFY}.google_service_account.this holds roles/secretmanager.viewer",))),
+    Break("the-secret-value-in-terraform", SECRETS,
+          (("notify.tf", None, '\nresource "google_secret_manager_secret_version" "url" {\n'
+                               "  secret      = google_secret_manager_secret.notify_webhook.id\n"
+                               '  secret_data = "https://hooks.example/x"\n}\n'),),
+          (("google_secret_manager_secret_version.url writes the secret's value from Terraform",),)),
+    Break("secret-manager-on-the-project", SECRETS,
+          ((f"{MODULE}main.tf", '["roles/monitoring.metricWriter", "roles/logging.logWriter"]',
+            '["roles/monitoring.metricWriter", "roles/logging.logWriter", "roles/secretmanager.secretAccessor"]'),),
+          (("grants roles/secretmanager.secretAccessor on the whole project",),)),
     Break("deployer-not-an-invoker", IDENTITIES,
           (("functions.tf", "{ deployer = google_service_account.deployer.member })", "{})"),),
           ((f"{DEPLOYER} is not an invoker of {HTTP}.google_cloudfunctions2_function.this",),)),
@@ -404,7 +449,10 @@ def test_code_reading_an_unregistered_variable_is_reported(tmp_path):
 def test_every_function_and_topic_instance_is_seen():
     module = checks.load_module(INFRA)
     assert set(module.of_type("google_cloudfunctions2_function")) == {
-        f"{HTTP}.google_cloudfunctions2_function.this", f"{PUBSUB}.google_cloudfunctions2_function.this"}
+        f"{HTTP}.google_cloudfunctions2_function.this", f"{PUBSUB}.google_cloudfunctions2_function.this",
+        f"{NOTIFY}.google_cloudfunctions2_function.this"}
+    assert f"{NOTIFY}.google_storage_bucket_iam_member.model_reader" not in module.resources, "no model, no access"
+    assert f"{HTTP}.google_storage_bucket_iam_member.model_reader" in module.resources
     topics = {checks.resolve(module, body["name"]) for body in module.of_type("google_pubsub_topic").values()}
     assert topics == {"tweets", "tweets-scored", "sentiment-alerts", "sentiment-feedback", "tweets-dead-letter"}
     assert len(module.of_type("google_monitoring_alert_policy")) == 5

@@ -61,7 +61,8 @@ def test_the_shape_checks_can_fail(fmt):
         body["blocks"][1]["text"]["emoji"] = True
         body["blocks"][2]["fields"] *= 2
         found = shapes.slack_problems(body)
-        for fragment in ("1..150 characters, has 151", "block type 'table'", "emoji is only for plain_text", "fields: at most 10"):
+        for fragment in ("1..150 characters, has 151", "block type 'table'", "emoji is only for plain_text",
+                         "fields: at most 10"):
             assert any(fragment in p for p in found), (fragment, found)
     else:
         body["cardsV2"][0]["card"]["sections"][0]["widgets"].append({"image": {}, "divider": {}})

@@ -18,9 +18,10 @@ resource "google_service_account_iam_member" "deployer" {
   member             = var.deployer_member
 }
 
-# Project-level roles: both have no narrower resource to be granted on.
+# Project-level roles: both have no narrower resource to be granted on. A function that writes no
+# metrics (the notifier) gets the log writer only.
 resource "google_project_iam_member" "this" {
-  for_each = toset(["roles/monitoring.metricWriter", "roles/logging.logWriter"])
+  for_each = toset(var.writes_metrics ? ["roles/monitoring.metricWriter", "roles/logging.logWriter"] : ["roles/logging.logWriter"])
 
   project = var.project_id
   role    = each.value
@@ -28,8 +29,11 @@ resource "google_project_iam_member" "this" {
 }
 
 # Read-only access to the model store: the functions never write models (publishing is the
-# converter's job, run by a person or by Cloud Build with its own identity).
+# converter's job, run by a person or by Cloud Build with its own identity). None for a function that
+# reads no model.
 resource "google_storage_bucket_iam_member" "model_reader" {
+  count = var.reads_models ? 1 : 0
+
   bucket = var.models_bucket
   role   = "roles/storage.objectViewer"
   member = google_service_account.this.member
@@ -43,6 +47,17 @@ resource "google_pubsub_topic_iam_member" "publisher" {
   topic   = each.value
   role    = "roles/pubsub.publisher"
   member  = google_service_account.this.member
+}
+
+# Each secret the function reads as an environment variable: this identity, and no other, may access
+# it (secret_environment_variables below; Cloud Run reads the secret when an instance starts).
+resource "google_secret_manager_secret_iam_member" "accessor" {
+  for_each = var.secret_environment_variables
+
+  project   = var.project_id
+  secret_id = each.value
+  role      = "roles/secretmanager.secretAccessor"
+  member    = google_service_account.this.member
 }
 
 resource "google_cloudfunctions2_function" "this" {
@@ -76,6 +91,18 @@ resource "google_cloudfunctions2_function" "this" {
     ingress_settings                 = var.ingress
     all_traffic_on_latest_revision   = true
     service_account_email            = google_service_account.this.email
+
+    # Credentials: the latest version of each secret, resolved when an instance starts (a new version
+    # reaches new instances; redeploy to move every instance at once).
+    dynamic "secret_environment_variables" {
+      for_each = var.secret_environment_variables
+      content {
+        key        = secret_environment_variables.key
+        project_id = var.project_id
+        secret     = secret_environment_variables.value
+        version    = "latest"
+      }
+    }
   }
 
   # Rules across two inputs (a variable's validation can only see that variable before Terraform 1.9).
@@ -96,6 +123,7 @@ resource "google_cloudfunctions2_function" "this" {
   depends_on = [
     google_project_iam_member.this,
     google_storage_bucket_iam_member.model_reader,
+    google_secret_manager_secret_iam_member.accessor,
     google_service_account_iam_member.deployer,
   ]
 }

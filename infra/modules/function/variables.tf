@@ -76,6 +76,12 @@ variable "environment_variables" {
   description = "Environment of the function (names from functions/sentiment/config.py SETTINGS)."
 }
 
+variable "secret_environment_variables" {
+  type        = map(string)
+  description = "Environment variables read from Secret Manager (name => secret ID in the project, latest version); the function's identity is made the secrets' accessor."
+  default     = {}
+}
+
 # --- Sizing ------------------------------------------------------------------------------------
 
 variable "memory" {
@@ -137,7 +143,19 @@ variable "timeout_seconds" {
 
 variable "models_bucket" {
   type        = string
-  description = "Bucket of the model store: the function's identity may read it (roles/storage.objectViewer)."
+  description = "Bucket of the model store: the function's identity may read it (roles/storage.objectViewer) if it reads_models."
+}
+
+variable "reads_models" {
+  type        = bool
+  description = "Whether the function reads the model store (roles/storage.objectViewer on models_bucket)."
+  default     = true
+}
+
+variable "writes_metrics" {
+  type        = bool
+  description = "Whether the function writes custom metrics (roles/monitoring.metricWriter on the project)."
+  default     = true
 }
 
 variable "publishes_to" {
