@@ -198,3 +198,13 @@ def test_shortening_keeps_words_and_marks_the_cut():
 ])
 def test_only_numeric_ids_become_links(tweet_id, url):
     assert markup.tweet_url(tweet_id) == url
+
+
+def test_the_docs_show_what_the_code_renders():
+    from . import notify_docs
+
+    page = notify_docs.PAGE.read_text(encoding="utf-8")
+    shown, wanted = notify_docs.blocks(page), notify_docs.examples()
+    assert set(shown) <= set(wanted) and len(shown) >= 7, sorted(shown)
+    for name, block in shown.items():
+        assert block == wanted[name], f"docs/notifications.md {name} is stale: python -m tests.notify_docs"
