@@ -215,6 +215,10 @@ locals {
 
         - Inspect: `gcloud pubsub subscriptions pull ${google_pubsub_subscription.dead_letter_hold.name} --limit=10`
         - Replay after a fix: republish the payloads to `${google_pubsub_topic.this["tweets"].name}`, then ack them here.
+        - Bad-buzz alerts the notifier could not post land here too (attribute parked_by=notify-function, or
+          a source subscription of ${google_pubsub_subscription.alerts_push.name}): read error_reason
+          (webhook_refused: check the webhook secret; rate_limited: a burst for one brand), fix, then
+          republish them to `${google_pubsub_topic.this["alerts"].name}`: the team has not seen them.
       EOT
     }
   }
