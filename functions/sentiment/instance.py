@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 from . import logs
 from .config import Config
+from .feedback import FeedbackGate
 from .provider import ModelProvider
 from .publisher import Publisher
 from .scoring import Scorer
@@ -53,6 +54,7 @@ class Instance:
     publisher: Publisher
     telemetry: Telemetry
     scorer: Scorer
+    feedback: FeedbackGate
     seen_messages: SeenMessages = field(default_factory=SeenMessages)
 
     @classmethod
@@ -66,7 +68,8 @@ class Instance:
             on_load=lambda seconds, version: telemetry.record_model_load(seconds, version),
             on_failure=telemetry.record_model_load_failure,
         )
-        return cls(config, provider, publisher, telemetry, Scorer(provider.get, telemetry.record_scored))
+        return cls(config, provider, publisher, telemetry, Scorer(provider.get, telemetry.record_scored),
+                   FeedbackGate(config.feedback_per_minute))
 
 
 _instance: Instance | None = None
