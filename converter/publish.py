@@ -8,6 +8,7 @@ silently undoing the other.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import shutil
@@ -96,8 +97,9 @@ def _publish_local(local: bundles.Bundle, store: Path, version: str) -> str:
 
 
 def set_latest(store: str, version: str) -> None:
-    """Point LATEST at an already published version (also how a rollback is done)."""
-    if not bundles.VERSION_PATTERN.match(version):
+    """Point LATEST at an already published version (also how a rollback is done): "<version>
+    sha256:<its manifest's sha256>", so a manifest changed after publication is refused by readers."""
+    if not bundles.VERSION_PATTERN.fullmatch(version):
         raise BundleError(f"invalid version {version!r}")
     if store.startswith("gs://"):
         _set_latest_gcs(GcsPath.parse(store), version)
@@ -107,9 +109,15 @@ def set_latest(store: str, version: str) -> None:
 
 
 def _set_latest_gcs(store: GcsPath, version: str) -> None:
-    if not blob(store.child(version).child(bundles.MANIFEST_FILE)).exists():
-        raise BundleError(f"{store.child(version)} is not a published bundle")
-    write_latest_gcs(store, version, latest_generation_gcs(store))
+    from google.api_core.exceptions import NotFound
+
+    try:
+        manifest = blob(store.child(version).child(bundles.MANIFEST_FILE)).download_as_bytes()
+    except NotFound:
+        raise BundleError(f"{store.child(version)} is not a published bundle") from None
+    bundles.parse_manifest(manifest)  # a readable manifest of this code's schema, or BundleError
+    write_latest_gcs(store, bundles.latest_line(version, hashlib.sha256(manifest).hexdigest()),
+                     latest_generation_gcs(store))
 
 
 def latest_generation_gcs(store: GcsPath) -> int:
@@ -124,16 +132,14 @@ def latest_generation_gcs(store: GcsPath) -> int:
     return int(latest.generation)
 
 
-def write_latest_gcs(store: GcsPath, version: str, expected_generation: int) -> None:
-    """Replace LATEST only if it is still at ``expected_generation``."""
+def write_latest_gcs(store: GcsPath, line: str, expected_generation: int) -> None:
+    """Replace LATEST with ``line`` only if it is still at ``expected_generation``."""
     from google.api_core.exceptions import PreconditionFailed
 
     latest = blob(store.child(bundles.LATEST_FILE))
     latest.cache_control = "no-cache"  # readers must see a move at once
     try:
-        latest.upload_from_string(
-            version + "\n", content_type="text/plain", if_generation_match=expected_generation
-        )
+        latest.upload_from_string(line, content_type="text/plain", if_generation_match=expected_generation)
     except PreconditionFailed:
         raise PublishConflict(
             f"another publisher moved {store.child(bundles.LATEST_FILE)} meanwhile; check it and retry"
@@ -143,6 +149,9 @@ def write_latest_gcs(store: GcsPath, version: str, expected_generation: int) -> 
 def _set_latest_local(store: Path, version: str) -> None:
     if not (store / version / bundles.MANIFEST_FILE).is_file():
         raise BundleError(f"{store / version} is not a published bundle")
+    manifest = (store / version / bundles.MANIFEST_FILE).read_bytes()
+    bundles.parse_manifest(manifest)
+    line = bundles.latest_line(version, hashlib.sha256(manifest).hexdigest())
     lock = store / f".{bundles.LATEST_FILE}.lock"
     try:
         fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
@@ -150,7 +159,7 @@ def _set_latest_local(store: Path, version: str) -> None:
         raise PublishConflict(f"another publisher is moving {store / bundles.LATEST_FILE} ({lock})") from None
     try:
         partial = store / f".{bundles.LATEST_FILE}.{os.getpid()}"
-        partial.write_text(version + "\n")
+        partial.write_text(line)
         os.replace(partial, store / bundles.LATEST_FILE)
     finally:
         os.close(fd)

@@ -249,7 +249,7 @@ class Stack:
         self.gcs.create_bucket(MODELS_BUCKET)
         os.environ.update(self.gcs.env)
         gcs.client.cache_clear()
-        location, version = bundle.resolve(str(self.model_dir))
+        location, version, _ = bundle.resolve(self.model_dir)
         publish(location, self.model_uri)
         self.model_version = version or location.name
 

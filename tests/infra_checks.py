@@ -788,9 +788,9 @@ def env_reads(functions_dir: Path = FUNCTIONS) -> dict[str, bool]:
         if isinstance(name, str):
             reads[name] = reads.get(name, True) and has_default
 
-    def is_environ(node: ast.AST) -> bool:
-        return (isinstance(node, ast.Attribute) and node.attr == "environ") or (
-            isinstance(node, ast.Name) and node.id == "environ")
+    def is_environ(node: ast.AST) -> bool:  # os.environ, or environ imported from os (not a WSGI environ)
+        return (isinstance(node, ast.Attribute) and node.attr == "environ" and isinstance(node.value, ast.Name)
+                and node.value.id == "os") or (isinstance(node, ast.Name) and node.id == "environ")
 
     for path in sorted(functions_dir.rglob("*.py")):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), filename=str(path))):

@@ -100,8 +100,11 @@ NOT_ALERTS = [
     pytest.param(data(bad_buzz(detected_at=1795173667)), "not_an_alert", "must be a string", id="epoch-time"),
     pytest.param(data(bad_buzz(detected_at=None)), "not_an_alert", 'no "detected_at"', id="null-time"),
     pytest.param(b'{"type": "bad_buzz", "alert_id": "\\ud800", "brand": "b", "detected_at": "2026-11-20T12:00:00Z"}',
-                 "not_an_alert", "not valid Unicode", id="lone-surrogate"),
+                 "bad_encoding", "lone surrogate", id="lone-surrogate"),
     pytest.param(b"[" * 100_000 + b"]" * 100_000, "too_large", "at most", id="huge-nested"),
+    pytest.param(data(bad_buzz()).replace(b'"negative_share": 0.5031', b'"negative_share": NaN'), "bad_json",
+                 "NaN is not a JSON value", id="nan"),
+    pytest.param(b'{"drivers": [' + b"1," * 5000 + b'1]}', "too_large", "values", id="too-many-values"),
     pytest.param(data(bad_buzz(evidence=[{"text": "x" * 900}] * 80)), "too_large", "bytes", id="huge"),
 ]
 

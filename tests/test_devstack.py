@@ -172,7 +172,7 @@ def test_user_journey_start_replay_the_demo_see_the_alert_ctrl_c(start_stack, em
     # Five times faster than the demo's 20 tweets/s, with a window of 10 s (the functions' minimum): the
     # window holds 1000 tweets of the stream (1200 at the demo's pace). A slower scorer only shrinks that.
     stack = start_stack(BUZZ_WINDOW_SECONDS="10")
-    latest = (REPO / "models" / "LATEST").read_text().strip()
+    latest = (REPO / "models" / "LATEST").read_text().split()[0]
     http = stack.ports["HTTP_PORT"]
     assert f"running locally: model {latest}" in stack.output
     assert f"http://127.0.0.1:{http}" in stack.output and f"127.0.0.1:{stack.ports['SCORER_PORT']}" in stack.output

@@ -34,7 +34,7 @@ def test_publish_then_load_from_gcs(tiny_bundle, bucket, tmp_path):
     store = f"gs://{bucket}/models"
     version = version_of(tiny_bundle)
     assert publish(tiny_bundle, store) == f"{store}/{version}"
-    assert blob(GcsPath.parse(f"{store}/LATEST")).download_as_text().strip() == version
+    assert blob(GcsPath.parse(f"{store}/LATEST")).download_as_text().split()[0] == version
     for uri in (store, f"{store}/LATEST", f"{store}/{version}"):
         local = bundles.fetch(uri, cache_dir=tmp_path / "cache")
         assert local.manifest.model_version == version

@@ -37,6 +37,7 @@ DRIVER_KINDS = ("term", "hashtag", "mention")
 ATTRIBUTES = ("type", "brand", "alert_id")  # message attributes, equal to these fields of the data
 
 MAX_BYTES = 64 * 1024  # a real alert is 2-5 KB (5 tweets of <= 280 characters, 10 drivers)
+MAX_JSON_VALUES = 2_000  # a real alert holds about 100 (25 fields, 5 x 3 evidence, 10 x 5 drivers)
 MAX_EVIDENCE, MAX_DRIVERS = 5, 10
 MAX_TEXT_CHARS = 1_000  # an evidence text (the pipeline cuts them to 280)
 MAX_NAME_CHARS = 200  # a brand, an id, a term, a model version
@@ -162,7 +163,7 @@ def parse_alert(data: bytes, attributes: dict[str, str] | None = None) -> Alert:
     if len(data) > MAX_BYTES:
         raise Rejected(413, "too_large", f"the message data has {len(data):,} bytes; an alert has at most "
                                          f"{MAX_BYTES:,}")
-    body = decode_json(data)
+    body = decode_json(data, MAX_JSON_VALUES)  # strict JSON: UTF-8, no NaN, bounded nesting and size
     return parse_alert_object(body, attributes)
 
 

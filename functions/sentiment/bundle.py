@@ -169,13 +169,6 @@ def parse_manifest(raw: bytes) -> Manifest:
     return Manifest.from_dict(data)
 
 
-def parse_version(raw: bytes, where: str) -> str:
-    version = raw.decode("utf-8", errors="replace").strip()
-    if not VERSION_PATTERN.fullmatch(version):
-        raise BundleError(f"{where} does not name a valid version: {version[:80]!r}")
-    return version
-
-
 def verified(manifest: Manifest, model_content: bytes, directory: Path, source: str) -> Bundle:
     """The bundle, once the model's bytes are known to be the ones the manifest names."""
     actual = hashlib.sha256(model_content).hexdigest()
@@ -187,14 +180,17 @@ def verified(manifest: Manifest, model_content: bytes, directory: Path, source: 
     return Bundle(manifest, model_content, directory, source)
 
 
-def verify_directory(directory: Path, source: str | None = None) -> Bundle:
-    """Read and check a bundle directory: manifest schema, tokenizer version and the model's sha256."""
+def verify_directory(directory: Path, source: str | None = None, manifest_sha256: str | None = None) -> Bundle:
+    """Read and check a bundle directory: the manifest's own sha256 (when LATEST named one), its schema,
+    tokenizer version, and the model's sha256."""
     manifest_path, model_path = directory / MANIFEST_FILE, directory / MODEL_FILE
     if not manifest_path.is_file():
         raise BundleError(f"no {MANIFEST_FILE} in {directory}")
     if not model_path.is_file():
         raise BundleError(f"no {MODEL_FILE} in {directory}")
-    manifest = parse_manifest(_read_bounded(manifest_path, MAX_MANIFEST_BYTES))
+    raw = _read_bounded(manifest_path, MAX_MANIFEST_BYTES)
+    check_manifest_sha256(raw, manifest_sha256, directory)
+    manifest = parse_manifest(raw)
     model_content = _read_bounded(model_path, MAX_MODEL_BYTES)
     return verified(manifest, model_content, directory, source or str(directory))
 
@@ -208,13 +204,47 @@ def _read_bounded(path: Path, limit: int) -> bytes:
 
 
 # --- locating a bundle ------------------------------------------------------------------------
+#
+# LATEST holds one line: "<version> sha256:<sha256 of that version's manifest.json>". The manifest names
+# the model's sha256 and holds the vocabulary, so from LATEST down every byte that decides a score is
+# covered: a manifest edited in place (a shuffled vocabulary, a swapped model hash) no longer matches.
+
+_LATEST_LINE = re.compile(r"(?P<version>[A-Za-z0-9][A-Za-z0-9._-]{0,127}) sha256:(?P<sha256>[0-9a-f]{64})")
 
 
 class Resolved(NamedTuple):
-    """Where a model URI leads: the bundle's location, and the version LATEST named (None: no LATEST)."""
+    """Where a model URI leads: the bundle's location, the version LATEST named (None: the URI named a
+    bundle, not a store) and the sha256 LATEST gave for its manifest."""
 
     location: Location
     version: str | None
+    manifest_sha256: str | None = None
+
+
+def latest_line(version: str, manifest_sha256: str) -> str:
+    line = f"{version} sha256:{manifest_sha256}"
+    if not _LATEST_LINE.fullmatch(line):
+        raise BundleError(f"invalid LATEST line {line!r}")
+    return line + "\n"
+
+
+def parse_latest(raw: bytes, where: str) -> tuple[str, str]:
+    """(version, manifest sha256) of a LATEST file; BundleError for anything else."""
+    if len(raw) > 1024:
+        raise BundleError(f"{where} is larger than a LATEST line")
+    line = raw.decode("utf-8", errors="replace").strip()
+    match = _LATEST_LINE.fullmatch(line)
+    if match is None:
+        hint = " (written by an older publisher: `python -m converter promote STORE VERSION` rewrites it)" \
+            if VERSION_PATTERN.fullmatch(line) else ""
+        raise BundleError(f"{where} is not '<version> sha256:<manifest sha256>': {line[:80]!r}{hint}")
+    return match["version"], match["sha256"]
+
+
+def check_manifest_sha256(raw: bytes, expected: str | None, where: object) -> None:
+    if expected is not None and hashlib.sha256(raw).hexdigest() != expected:
+        raise BundleError(f"the manifest of {where} is not the one LATEST names (sha256 differs): refusing a "
+                          "bundle changed after publication")
 
 
 def resolve(uri: str | Location, reader: GcsReader | None = None) -> Resolved:
@@ -223,22 +253,25 @@ def resolve(uri: str | Location, reader: GcsReader | None = None) -> Resolved:
     if isinstance(location, GcsPath):
         return _resolve_gcs(location, reader or default_reader())
     if location.is_file() and location.name == LATEST_FILE:
-        version = parse_version(location.read_bytes(), str(location))
-        return Resolved(location.parent / version, version)
+        return _following(location.parent, location.read_bytes(), str(location))
     if (location / MANIFEST_FILE).is_file():
         return Resolved(location, None)
     if (location / LATEST_FILE).is_file():
-        version = parse_version((location / LATEST_FILE).read_bytes(), str(location / LATEST_FILE))
-        return Resolved(location / version, version)
+        return _following(location, (location / LATEST_FILE).read_bytes(), str(location / LATEST_FILE))
     raise BundleError(f"{uri} is neither a bundle directory nor a store with a {LATEST_FILE} file")
+
+
+def _following(store: Location, raw: bytes, where: str) -> Resolved:
+    version, manifest_sha256 = parse_latest(raw, where)
+    location = store.child(version) if isinstance(store, GcsPath) else store / version
+    return Resolved(location, version, manifest_sha256)
 
 
 def _resolve_gcs(path: GcsPath, reader: GcsReader) -> Resolved:
     """A LATEST object, a bundle prefix (it has a manifest) or a store prefix (it has a LATEST)."""
     latest = path if path.basename == LATEST_FILE else path.child(LATEST_FILE)
     try:
-        version = parse_version(reader.read(latest, 1024), str(latest))
-        return Resolved(latest.parent.child(version), version)
+        return _following(latest.parent, reader.read(latest, 1024), str(latest))
     except ObjectNotFound:
         if latest is not path and reader.exists(path.child(MANIFEST_FILE)):
             return Resolved(path, None)  # no LATEST: the prefix is a bundle
@@ -257,38 +290,60 @@ def fetch(uri: str | Location | Resolved, cache_dir: Path | None = None, reader:
     resolved = uri if isinstance(uri, Resolved) else resolve(uri, reader)
     source = str(uri.location if isinstance(uri, Resolved) else uri)
     if isinstance(resolved.location, GcsPath):
-        bundle = _download(resolved.location, cache_dir, reader or default_reader(), source)
+        bundle = _download(resolved, cache_dir, reader or default_reader(), source)
     else:
-        bundle = verify_directory(resolved.location, source=source)
+        bundle = verify_directory(resolved.location, source, resolved.manifest_sha256)
     if resolved.version is not None and bundle.version != resolved.version:
         raise BundleError(f"LATEST names {resolved.version!r} but the manifest there says {bundle.version!r}")
     return bundle
 
 
-def _download(location: GcsPath, cache_dir: Path | None, reader: GcsReader, source: str) -> Bundle:
-    """Manifest, then the model unless the cache holds the exact bytes; the cache copy written atomically."""
-    target = (cache_dir or Path(tempfile.gettempdir()) / "sentiment-models") / location.bucket / location.name
+def cache_root(cache_dir: Path | None) -> Path:
+    return cache_dir or Path(tempfile.gettempdir()) / "sentiment-models"
+
+
+def _download(resolved: Resolved, cache_dir: Path | None, reader: GcsReader, source: str) -> Bundle:
+    """Manifest, then the model unless the cache holds the exact bytes; the cache copy written atomically,
+    and, for a store, the LATEST line it followed (what a restart falls back on when GCS is down)."""
+    location = resolved.location
+    target = cache_root(cache_dir) / location.bucket / location.name
     try:
         manifest_raw = reader.read(location.child(MANIFEST_FILE), MAX_MANIFEST_BYTES)
     except ObjectNotFound:
         raise BundleError(f"no bundle at {location}: it has neither {LATEST_FILE} nor {MANIFEST_FILE}") from None
+    check_manifest_sha256(manifest_raw, resolved.manifest_sha256, location)
     manifest = parse_manifest(manifest_raw)
     cached = target / MODEL_FILE
-    if cached.is_file() and cached.stat().st_size <= MAX_MODEL_BYTES:
-        content = cached.read_bytes()
-        if hashlib.sha256(content).hexdigest() == manifest.model_sha256:
-            return Bundle(manifest, content, target, source)
-    try:
-        content = reader.read(location.child(MODEL_FILE), MAX_MODEL_BYTES)
-    except ObjectNotFound:
-        raise BundleError(f"incomplete bundle at {location}: no {MODEL_FILE}") from None
+    content = cached.read_bytes() if cached.is_file() and cached.stat().st_size <= MAX_MODEL_BYTES else b""
+    if hashlib.sha256(content).hexdigest() != manifest.model_sha256:
+        try:
+            content = reader.read(location.child(MODEL_FILE), MAX_MODEL_BYTES)
+        except ObjectNotFound:
+            raise BundleError(f"incomplete bundle at {location}: no {MODEL_FILE}") from None
     bundle = verified(manifest, content, target, source)
     target.mkdir(parents=True, exist_ok=True)
     _write_atomically(cached, content)
     _write_atomically(target / MANIFEST_FILE, manifest_raw)
+    if resolved.version is not None and resolved.manifest_sha256 is not None:
+        _write_atomically(target.parent / LATEST_FILE, latest_line(resolved.version, resolved.manifest_sha256)
+                          .encode("ascii"))
     return bundle
 
 
+def recall(uri: str | Location, cache_dir: Path | None = None) -> Resolved | None:
+    """The last LATEST of a ``gs://`` store that this cache followed, pointing into the cache, or None.
+
+    For a restart while Cloud Storage is unreachable: the bundle it names is verified from the cache
+    like any local bundle (its manifest against the LATEST line, its model against the manifest).
+    """
+    location = parse_location(uri)
+    if not isinstance(location, GcsPath):
+        return None
+    store = location.parent if location.basename == LATEST_FILE else location
+    recorded = cache_root(cache_dir) / store.bucket / store.name / LATEST_FILE
+    if not recorded.is_file():
+        return None
+    return _following(recorded.parent, recorded.read_bytes(), str(recorded))
 def _write_atomically(path: Path, data: bytes) -> None:
     """A concurrent reader sees the old file or the new one, whole; a failed write leaves nothing behind."""
     partial = path.with_name(f".{path.name}.{os.getpid()}.part")

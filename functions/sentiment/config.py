@@ -101,6 +101,15 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("MAX_REQUEST_BYTES", "max_request_bytes", "4194304",
             "Largest HTTP request body accepted (bytes).",
             _integer, lambda v: 1_024 <= v <= 32 * 1024 * 1024, "an integer from 1024 to 33554432"),
+    Setting("REQUEST_CPU_SECONDS", "request_cpu_seconds", "5",
+            "CPU seconds one HTTP request may spend checking and scoring its texts before it is refused (413).",
+            _seconds, lambda v: 0.1 <= v <= 600, "a number of seconds from 0.1 to 600"),
+    Setting("REQUEST_READ_SECONDS", "request_read_seconds", "10",
+            "Longest time a client may take to send a request body (408 after it: a slow client does not hold a "
+            "thread).", _seconds, lambda v: 1 <= v <= 600, "a number of seconds from 1 to 600"),
+    Setting("FEEDBACK_PER_MINUTE", "feedback_per_minute", "30",
+            "Feedback requests one invoker may send per minute (429 beyond); identical feedback is recorded once.",
+            _integer, lambda v: 1 <= v <= 100_000, "an integer from 1 to 100000"),
     Setting("LOG_LEVEL", "log_level", "INFO", "Python log level of the functions.",
             lambda v: v.upper(), lambda v: v in LOG_LEVELS, " / ".join(LOG_LEVELS)),
     Setting("METRICS_EXPORTER", "metrics_exporter", "log",
@@ -155,6 +164,9 @@ class Config:
     max_text_chars: int
     max_batch_size: int
     max_request_bytes: int
+    request_cpu_seconds: float
+    request_read_seconds: float
+    feedback_per_minute: int
     log_level: str
     metrics_exporter: str
     storage_emulator_host: str

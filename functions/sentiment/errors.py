@@ -40,11 +40,12 @@ class ConfigError(SentimentError):
 
 
 class Rejected(SentimentError):
-    """An input that can never succeed, with the HTTP status to answer and a message for a human."""
+    """An input that is refused, with the HTTP status to answer, a message for a human and, for a
+    limit that lifts by itself (429), how many seconds until it does."""
 
-    def __init__(self, status: int, reason: str, message: str):
+    def __init__(self, status: int, reason: str, message: str, retry_after: float | None = None):
         super().__init__(message)
-        self.status, self.reason, self.message = status, reason, message
+        self.status, self.reason, self.message, self.retry_after = status, reason, message, retry_after
 
 
 class EmptyText(Rejected):

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 
 from . import logs
 from .config import Config
+from .feedback import FeedbackGate
 from .notify.notifier import Notifier
 from .provider import ModelProvider
 from .publisher import Publisher
@@ -57,6 +58,7 @@ class Instance:
     publisher: Publisher
     telemetry: Telemetry
     scorer: Scorer
+    feedback: FeedbackGate
     seen_messages: SeenMessages = field(default_factory=SeenMessages)
 
     @classmethod
@@ -70,7 +72,8 @@ class Instance:
             on_load=lambda seconds, version: telemetry.record_model_load(seconds, version),
             on_failure=telemetry.record_model_load_failure,
         )
-        return cls(config, provider, publisher, telemetry, Scorer(provider.get, telemetry.record_scored))
+        return cls(config, provider, publisher, telemetry, Scorer(provider.get, telemetry.record_scored),
+                   FeedbackGate(config.feedback_per_minute))
 
 
 _instance: Instance | None = None

@@ -6,32 +6,94 @@ Everything that can be wrong with an input is found here, before a model is need
 
 from __future__ import annotations
 
+import codecs
 import json
+import math
 import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from .budget import UNLIMITED, CpuBudget
 from .config import Config
 from .errors import Rejected
 from .text import tokenize
 
 _SURROGATES = re.compile("[\ud800-\udfff]")
+_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
+_JSON_VALUE_MARKS = re.compile(r"[\[{,\]}]")
+MAX_JSON_DEPTH = 32  # a request is 3 deep, a tweet with its user object a few more
 
 
-def decode_json(raw: bytes) -> Any:
+def max_json_values(config: Config) -> int:
+    """How many values (array items, object members) a body may hold: what the largest valid request needs
+    (``MAX_BATCH_SIZE`` instances of a few fields each), with room to spare. Memory stays bounded."""
+    return 16 * config.max_batch_size + 1_024
+
+
+def decode_json(raw: bytes, max_values: int) -> Any:
+    """Strict JSON, as RFC 8259 has it: UTF-8 (a leading BOM is ignored), no NaN or Infinity, no number
+    beyond a double, no lone surrogate in any string, at most ``max_values`` values. Rejected otherwise."""
+    if raw.startswith(codecs.BOM_UTF8):
+        raw = raw[len(codecs.BOM_UTF8):]
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as error:
         raise Rejected(400, "bad_encoding", f"body is not valid UTF-8 (byte {error.start})") from None
+    marks = _JSON_VALUE_MARKS.findall(_JSON_STRING.sub('""', text))  # outside strings
+    if _depth(marks[:10 * MAX_JSON_DEPTH]) > MAX_JSON_DEPTH:
+        raise Rejected(400, "bad_json", f"malformed JSON: nested deeper than {MAX_JSON_DEPTH} levels")
+    values = len(marks) - marks.count("]") - marks.count("}")
+    if values > max_values:
+        raise Rejected(413, "too_large", f"the JSON holds about {values:,} values; the limit is {max_values:,}")
     try:
-        return json.loads(text)
+        value = json.loads(text, parse_constant=_no_constant, parse_float=_finite)
     except json.JSONDecodeError as error:
         raise Rejected(400, "bad_json", f"malformed JSON: {error.msg} at line {error.lineno} column {error.colno}") \
             from None
     except RecursionError:
         raise Rejected(400, "bad_json", "malformed JSON: nested too deeply") from None
-    except ValueError as error:  # an integer of more digits than Python converts (sys.get_int_max_str_digits)
+    except ValueError as error:  # NaN/Infinity, a float beyond a double, an integer of over 4,300 digits
         raise Rejected(400, "bad_json", f"malformed JSON: {error}"[:200]) from None
+    if _holds_surrogate(value):
+        raise Rejected(400, "bad_encoding", "a JSON string holds a lone surrogate (\\ud800-\\udfff): not valid text")
+    return value
+
+
+def _depth(marks: list[str]) -> int:
+    deepest = depth = 0
+    for mark in marks:
+        if mark in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif mark != ",":
+            depth -= 1
+    return deepest
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON value")
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"the number {text[:40]} is beyond a double")
+    return value
+
+
+def _holds_surrogate(value: Any) -> bool:
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if _SURROGATES.search(item):
+                return True
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return False
 
 
 @dataclass(frozen=True)
@@ -73,7 +135,7 @@ class PredictRequest:
     form: str  # which of PREDICT_FORMS the caller used: it decides the response shape
 
 
-def parse_predict(body: Any, config: Config) -> PredictRequest:
+def parse_predict(body: Any, config: Config, budget: CpuBudget = UNLIMITED) -> PredictRequest:
     """``{"text": s}``, ``{"texts": [s, ...]}`` or Vertex AI's ``{"instances": [{"text": s} | s, ...]}``."""
     if not isinstance(body, dict):
         raise Rejected(400, "bad_field", f"the body must be a JSON object, not {json_type(body)}")
@@ -92,6 +154,7 @@ def parse_predict(body: Any, config: Config) -> PredictRequest:
         raise Rejected(413, "too_large", f'"{form}" has {len(items):,} items; the limit is {config.max_batch_size:,}')
     texts = []
     for index, item in enumerate(items):
+        budget.check(index, len(items))
         where = f"{form}[{index}]"
         if form == "instances" and isinstance(item, dict):
             if "text" not in item:
@@ -137,6 +200,25 @@ class Tweet:
 PASSTHROUGH = ("created_at", "user", "lang")
 
 
+_JSON_SCALAR = re.compile(r'\s*(?:"|-?\d|true\s*$|false\s*$|null\s*$)')
+
+
+def _looks_like_json(decoded: str) -> bool:
+    """JSON data (an object, an array, a string, a number, a literal) as opposed to a plain text: the
+    same data must mean the same thing over HTTP and over Pub/Sub, so JSON that is not an object is an
+    error here too, never scored as the text of its own quotes."""
+    stripped = decoded.lstrip()
+    return stripped.startswith(("{", "[")) or bool(_JSON_SCALAR.match(decoded) and _parses(stripped))
+
+
+def _parses(text: str) -> bool:
+    try:
+        json.loads(text)
+    except ValueError:
+        return False
+    return True
+
+
 def parse_tweet(data: bytes, config: Config) -> Tweet:
     """A Pub/Sub message's data: a tweet JSON object, or plain UTF-8 text taken as the tweet."""
     if not data:
@@ -144,13 +226,15 @@ def parse_tweet(data: bytes, config: Config) -> Tweet:
     if len(data) > config.max_request_bytes:
         raise Rejected(413, "too_large", f"the message data has {len(data):,} bytes; the limit is "
                                          f"{config.max_request_bytes:,}")
+    if data.startswith(codecs.BOM_UTF8):
+        data = data[len(codecs.BOM_UTF8):]
     try:
         decoded = data.decode("utf-8")
     except UnicodeDecodeError as error:
         raise Rejected(400, "bad_encoding", f"the message data is not valid UTF-8 (byte {error.start})") from None
-    if not decoded.lstrip().startswith(("{", "[")):
+    if not _looks_like_json(decoded):
         return Tweet(check_text(decoded, "the message text", config.max_text_chars))
-    body = decode_json(data)
+    body = decode_json(data, max_json_values(config))
     if not isinstance(body, dict):
         raise Rejected(400, "bad_field", f"the tweet must be a JSON object, not {json_type(body)}")
     if "text" not in body:

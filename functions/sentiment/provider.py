@@ -1,6 +1,8 @@
 """The model of this instance: loaded lazily once, then kept current with the store's LATEST.
 
 - First use loads the model under a lock; concurrent first requests wait for that one load.
+- When the store cannot be reached at all, the bundle this instance's cache last verified for the
+  same store is served (a restart while Cloud Storage is down), and the refresh catches up later.
 - A failed load is remembered for a few seconds (callers answer 503 fast instead of piling up
   downloads), then retried by the next request.
 - Every ``refresh_seconds`` a request starts a background check of LATEST; a newer version is
@@ -19,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from . import bundle as bundles
-from .errors import BundleError, ModelUnavailable
+from .errors import BundleError, ModelUnavailable, Transient
 from .storage import GcsReader
 
 if TYPE_CHECKING:
@@ -78,7 +80,15 @@ class ModelProvider:
             try:
                 started = time.perf_counter()
                 warming = _warm_runtime()  # numpy + LiteRT imports overlap the bundle's download
-                self._model = self._load(self._resolve(), started, warming)
+                try:
+                    resolved = self._resolve()
+                except Transient as error:  # Cloud Storage unreachable: the last verified bundle, if cached
+                    resolved = bundles.recall(self.uri, self.cache_dir)
+                    if resolved is None:
+                        raise
+                    log.warning("model store unreachable (%s): serving %s from the cache until it answers",
+                                _describe(error), resolved.version, extra={"model_uri": self.uri})
+                self._model = self._load(resolved, started, warming)
             except Exception as error:  # any failure: answer 503 / retry later, never guess a score
                 self._failed_at, self._failure = self._clock(), _describe(error)
                 self._on_failure("invalid_bundle" if isinstance(error, BundleError) else "unavailable")

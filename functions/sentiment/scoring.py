@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Protocol
 
+from .budget import UNLIMITED, CpuBudget
 from .payloads import CheckedText
 from .prediction import Prediction
 
@@ -33,12 +34,13 @@ class Scorer:
         self._models = models
         self._record = record
 
-    def score(self, texts: Sequence[CheckedText], source: str,
-              tweet_ids: Sequence[str | None] | None = None) -> list[Prediction]:
+    def score(self, texts: Sequence[CheckedText], source: str, tweet_ids: Sequence[str | None] | None = None,
+              budget: CpuBudget = UNLIMITED) -> list[Prediction]:
         model = self._models()  # may raise ModelUnavailable: nothing has been scored yet
         encoded = [model.encode_tokens(checked.tokens) for checked in texts]
         predictions: list[Prediction | None] = [None] * len(encoded)
-        for index in sorted(range(len(encoded)), key=lambda i: len(encoded[i])):
+        for done, index in enumerate(sorted(range(len(encoded)), key=lambda i: len(encoded[i]))):
+            budget.check(done, len(encoded))
             started = time.perf_counter()
             prediction = model.predict_ids(encoded[index])
             if self._record is not None:
