@@ -18,7 +18,7 @@ help:
 	@echo "make bench        benchmarks side by side with the replaced system (writes BENCHMARKS.md)"
 
 # The virtualenv is (re)built only when a requirements file or pyproject.toml changes.
-$(STAMP): requirements.txt converter/requirements.txt requirements-dev.txt pyproject.toml
+$(STAMP): requirements.txt converter/requirements.txt pipelines/requirements.txt requirements-dev.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
