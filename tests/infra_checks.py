@@ -2139,17 +2139,37 @@ def _check_pipeline_shape(steps: list[dict], requires: dict[str, set[str]]) -> l
         "package": r"infra/package_function\.py",
         "init": r"terraform\b.*\binit\b.*-backend-config=\"?bucket=\$\{_[A-Z_]+\}",
         "plan": r"terraform\b.*\bplan\b",
-        "apply": r"terraform\b.*\bapply\b",
+        "apply": r"terraform\b.*\bapply\b.*\btfplan\b",
         "smoke": r"infra/checks/smoke_test\.sh",
+        # The pipelines: the repository and bucket first, then the images, then the template specs, all before
+        # the plan whose apply starts or updates the streaming job on them.
+        "prerequisites": r"terraform\b.*\bapply\b.*-target=google_artifact_registry_repository\.\w+.*"
+                         r"-target='google_storage_bucket\.this\[\"dataflow\"\]'",
+        "image tag": r"pipelines/flex/image_tag\.py",
+        "images": r"docker build --file pipelines/flex/Dockerfile --build-arg COMMAND=",
+        "templates": r"gcloud dataflow flex-template build [\s\S]*--metadata-file=\"pipelines/flex/",
     }
     found = {stage: first(pattern) for stage, pattern in stages.items()}
     problems = [f"no {stage} step (matching {pattern!r})" for stage, pattern in stages.items() if found[stage] is None]
     order = [("apply", "lint"), ("apply", "test"), ("apply", "package"), ("apply", "plan"), ("plan", "init"),
-             ("smoke", "apply"), ("lint", "install"), ("test", "install")]
+             ("smoke", "apply"), ("lint", "install"), ("test", "install"), ("prerequisites", "init"),
+             ("prerequisites", "lint"), ("prerequisites", "test"), ("image tag", "prerequisites"),
+             ("images", "image tag"), ("templates", "images"), ("plan", "templates")]
     for later, earlier in order:
         if found[later] and found[earlier] and found[earlier] not in ancestors(found[later]):
             problems.append(f"step {found[later]} ({later}) does not wait for {found[earlier]} ({earlier})")
-    for script in ("infra/package_function.py", "infra/checks/smoke_test.sh"):
+    for step in steps:
+        command = text(step)
+        if found["images"] and step.get("id") == found["images"]:
+            for needed in ("stream", "score"):
+                if not re.search(rf"\bfor command in [\w ]*\b{needed}\b", command):
+                    problems.append(f"step {found['images']} does not build the {needed} image")
+        if found["plan"] and step.get("id") == found["plan"] and "pipeline-image.tfvars.json" not in command:
+            problems.append(f"step {found['plan']} does not pass the images' tag (build/pipeline-image.tfvars.json): "
+                            "the streaming job would not follow the new images")
+    for script in ("infra/package_function.py", "infra/checks/smoke_test.sh", "pipelines/flex/image_tag.py",
+                   "pipelines/flex/Dockerfile", "pipelines/flex/stream_metadata.json",
+                   "pipelines/flex/score_metadata.json"):
         if not (REPO / script).is_file():
             problems.append(f"the pipeline runs {script}, which does not exist")
     return problems
