@@ -1404,6 +1404,114 @@ def check_dataflow_jobs(module: Module, flex: Path = FLEX) -> list[str]:
     return problems
 
 
+# --- The Flex Template images and their metadata --------------------------------------------------
+
+# What each template's parameters must be: `python -m pipelines COMMAND` options by dest name (the contract
+# between the pipelines and their templates), required or optional.
+TEMPLATE_PARAMETERS = {
+    "stream": {"required": {"subscription", "alert_topic"}, "optional": {"brand_field"}, "streaming": True},
+    "score": {"required": {"input", "output"}, "optional": {"model", "bigquery_table", "rejected"},
+              "streaming": False},
+}
+BEAM_PIN = re.compile(r"(?m)^apache-beam(?:\[[\w,]+\])?==([\d.]+)\s*$")
+
+
+def dockerfile_instructions(path: Path) -> list[tuple[str, str]]:
+    """(INSTRUCTION, arguments) of a Dockerfile, continuation lines joined, comments dropped."""
+    lines, current = [], ""
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if not current and (not line.strip() or line.lstrip().startswith("#")):
+            continue
+        current += line.rstrip("\\").strip() + " "
+        if not line.rstrip().endswith("\\"):
+            lines.append(current.strip())
+            current = ""
+    return [(line.split(None, 1)[0].upper(), (line.split(None, 1) + [""])[1]) for line in lines]
+
+
+def check_flex(flex: Path = FLEX, repo: Path = REPO) -> list[str]:
+    """pipelines/flex/: the Dockerfile builds on pinned images, the Beam SDK image of the pinned Beam release and of
+    the functions' Python, copies the launcher, the serving library, the pipelines and the committed bundle, and
+    points the launcher at a program it copies; each template's metadata declares exactly the contract's
+    parameters (dest names, required ones required), with regexes that compile."""
+    problems = []
+    dockerfile = flex / "Dockerfile"
+    instructions = dockerfile_instructions(dockerfile)
+    images = [args.split()[0] for kind, args in instructions if kind == "FROM"]
+    for image in images:
+        name, _, tag = image.rpartition(":")
+        if not name or not re.fullmatch(r"[\w][\w.-]*", tag) or tag == "latest" or "/" in tag:
+            problems.append(f"Dockerfile: FROM {image} is not pinned to a tag (and not :latest)")
+    pin = BEAM_PIN.search((repo / "pipelines" / "requirements.txt").read_text(encoding="utf-8"))
+    beam = [i for i in images if i.startswith("apache/beam_python")]
+    python = RUNTIME.removeprefix("python")  # "311"
+    if len(beam) != 1:
+        problems.append("Dockerfile: no apache/beam_python<version>_sdk image (the workers' SDK container)")
+    else:
+        match = re.fullmatch(r"apache/beam_python(\d)\.(\d+)_sdk:([\d.]+)", beam[0])
+        if not match or match.group(1) + match.group(2) != python:
+            problems.append(f"Dockerfile: {beam[0]} is not the Beam SDK image of Python {python[0]}.{python[1:]} "
+                            f"(the functions' runtime, {RUNTIME})")
+        elif not pin or match.group(3) != pin.group(1):
+            problems.append(f"Dockerfile: {beam[0]} is Beam {match.group(3)}, pipelines/requirements.txt pins "
+                            f"{pin.group(1) if pin else 'none'}: the launcher and the workers must run one release")
+    launchers = [i for i in images if "template-launcher-base" in i]
+    if not launchers or not all(f"/python{python}-template-launcher-base:" in i for i in launchers):
+        problems.append(f"Dockerfile: the launcher must come from gcr.io/dataflow-templates-base/python{python}-"
+                        "template-launcher-base")
+    copies = [args.split() for kind, args in instructions if kind == "COPY"]
+    if not any(a[0].startswith("--from") and "/opt/google/dataflow/python_template_launcher" in a for a in copies):
+        problems.append("Dockerfile does not copy the Flex Template launcher (/opt/google/dataflow/"
+                        "python_template_launcher)")
+    sources = {source for a in copies if not a[0].startswith("--from") for source in a[:-1]}
+    for needed in ("requirements.txt", "pipelines/requirements.txt", "functions/sentiment", "pipelines", "models"):
+        if needed not in sources:
+            problems.append(f"Dockerfile does not copy {needed}")
+    problems += [f"Dockerfile copies {s}, which does not exist" for s in sorted(sources) if not (repo / s).exists()]
+    workdir = next((args.strip() for kind, args in instructions if kind == "WORKDIR"), "/")
+    env = dict(re.findall(r"(\w+)=(\S+)", " ".join(args for kind, args in instructions if kind == "ENV")))
+    program = env.get("FLEX_TEMPLATE_PYTHON_PY_FILE", "")
+    relative = program.removeprefix(workdir.rstrip("/") + "/")
+    if not program or relative == program or not (repo / relative).is_file() or not any(
+            relative == s or relative.startswith(s.rstrip("/") + "/") for s in sources):
+        problems.append(f"Dockerfile: FLEX_TEMPLATE_PYTHON_PY_FILE={program!r} is not a program it copies under "
+                        f"{workdir}")
+    if not any(kind == "ENTRYPOINT" and "/opt/apache/beam/boot" in args for kind, args in instructions):
+        problems.append("Dockerfile: the entry point must be the Beam boot program (/opt/apache/beam/boot): the "
+                        "image is the workers' SDK container")
+    for name, expected in TEMPLATE_PARAMETERS.items():
+        where = f"{name}_metadata.json"
+        try:
+            metadata = json.loads((flex / where).read_text(encoding="utf-8"))
+        except (OSError, ValueError) as error:
+            problems.append(f"{where} is not readable JSON: {error}")
+            continue
+        if not str(metadata.get("name") or "").strip() or not str(metadata.get("description") or "").strip():
+            problems.append(f"{where} has no name or description")
+        if bool(metadata.get("streaming")) != expected["streaming"]:
+            problems.append(f"{where}: streaming must be {str(expected['streaming']).lower()}")
+        parameters = metadata.get("parameters") or []
+        names = [p.get("name") for p in parameters]
+        problems += [f"{where} declares {n} twice" for n in sorted({n for n in names if names.count(n) > 1})]
+        for parameter in parameters:
+            label = parameter.get("name")
+            if label not in expected["required"] | expected["optional"]:
+                problems.append(f"{where} declares {label!r}, which is not a dest name of `python -m pipelines "
+                                f"{name}` (expected {', '.join(sorted(expected['required'] | expected['optional']))})")
+            elif bool(parameter.get("isOptional")) != (label in expected["optional"]):
+                kind = "optional" if label in expected["optional"] else "required"
+                problems.append(f"{where}: {label} must be {kind}")
+            if not str(parameter.get("label") or "").strip() or not str(parameter.get("helpText") or "").strip():
+                problems.append(f"{where}: {label} has no label or helpText")
+            for regex in parameter.get("regexes") or []:
+                try:
+                    re.compile(regex)
+                except re.error as error:
+                    problems.append(f"{where}: {label}: regex {regex!r} does not compile ({error})")
+        problems += [f"{where} does not declare {n}" for n in sorted(expected["required"] - set(names))]
+    return problems
+
+
 SECRET = "google_secret_manager_secret"
 SECRET_GRANTS = ("google_secret_manager_secret_iam_member", "google_secret_manager_secret_iam_binding",
                  "google_secret_manager_secret_iam_policy")
