@@ -108,6 +108,17 @@ def build(pipeline, args, tap=None) -> None:
              method=beam.io.WriteToBigQuery.Method.FILE_LOADS))
 
 
+def input_problem(pattern: str) -> str | None:
+    """Why ``--input`` cannot be read, checked before a job starts (a job over nothing is a mistake)."""
+    from apache_beam.io.filesystems import FileSystems
+
+    try:
+        (matched,) = FileSystems.match([pattern])
+    except Exception as error:  # BeamIOError, a filesystem Beam does not know, missing credentials...
+        return f"cannot list {pattern}: {error}"[:500]
+    return None if matched.metadata_list else f"no file matches {pattern}"
+
+
 def summary(totals: dict[str, int]) -> str:
     rejected = {name.removeprefix("rejected_"): n for name, n in sorted(totals.items()) if name.startswith("rejected_")}
     reasons = ", ".join(f"{reason} {n:,}" for reason, n in rejected.items())
@@ -121,6 +132,10 @@ def main(argv: list[str] | None = None) -> int:
 
     args, beam_args = parser().parse_known_args(argv)
     options = PipelineOptions(beam_args)
+    problem = input_problem(args.input)
+    if problem:
+        print(f"error: {problem}", file=sys.stderr)
+        return 2
     import apache_beam as beam
 
     from pipelines import progress

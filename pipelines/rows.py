@@ -25,6 +25,7 @@ from typing import Any
 
 import apache_beam as beam
 from apache_beam.io import fileio
+from apache_beam.io.fileio import EmptyMatchTreatment
 from apache_beam.io.filesystem import CompressionTypes
 from apache_beam.metrics import Metrics
 
@@ -154,7 +155,7 @@ class ReadTweetFiles(beam.PTransform):
     def expand(self, pipeline):
         read = (
             pipeline
-            | "Match" >> fileio.MatchFiles(self._pattern)
+            | "Match" >> fileio.MatchFiles(self._pattern, EmptyMatchTreatment.DISALLOW)
             | "Spread files" >> beam.Reshuffle()
             | "Open" >> fileio.ReadMatches()
             | "Read" >> beam.ParDo(_ReadChunks(self._format, self._text_column)).with_outputs(REJECTED, main="chunks")
