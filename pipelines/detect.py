@@ -16,9 +16,10 @@ after its end by the event clock:
 - ``data``: the latest event time seen for the brand, for replays of history published faster than
   real time on a runner whose Pub/Sub watermark is the wall clock (the DirectRunner's).
 
-A tweet that arrives after its bucket closed is counted in that bucket for later baselines (metric
-``late_tweets``), or, older than the brand's history, only counted (``too_late_tweets``): the
-decision already taken is never revisited. Nothing is dropped unaccounted for.
+A tweet that arrives after its bucket closed is counted in that bucket for later baselines, or, older
+than the brand's history, in none; either way it goes to the ``late`` output (and the metrics
+``late_tweets`` / ``too_late_tweets``): the decision already taken is never revisited, and nothing
+is dropped unaccounted for.
 """
 
 from __future__ import annotations
@@ -53,7 +54,7 @@ from .settings import DetectionSettings
 log = logging.getLogger(__name__)
 
 NAMESPACE = "bad_buzz"
-REJECTED, BUCKETS = "rejected", "buckets"
+REJECTED, BUCKETS, LATE = "rejected", "buckets", "late"
 MAX_MESSAGE_VALUES = 4_096  # a scored tweet is about 15 values, its user object a few dozen
 _KEY, _TIMESTAMP = beam.DoFn.KeyParam, beam.DoFn.TimestampParam
 
@@ -136,7 +137,7 @@ class DetectDoFn(beam.DoFn):
         until = closed_until.read()
         if until is not None and start < until:
             state = detector.read()
-            (self.late if state.add_late(start, tweet) else self.too_late).inc()
+            yield self._late(state, start, tweet)
             detector.write(state)
             return
         pending.add((start, tweet))
@@ -163,6 +164,12 @@ class DetectDoFn(beam.DoFn):
         elif state is not None and state.alert is not None:  # silence: the next bucket still closes
             timer.set(state.closed_until + size + lateness)
 
+    def _late(self, state: BrandDetector, start: float, tweet: ScoredTweet):
+        counted = state.add_late(start, tweet)
+        (self.late if counted else self.too_late).inc()
+        return pvalue.TaggedOutput(LATE, {"brand": tweet.brand, "id": tweet.id, "bucket_start": start,
+                                          "in_baseline": counted})
+
     def _close(self, brand, limit: float, pending, detector, closed_until, earliest):
         """Decide every bucket that ends at or before ``limit``, in order, empty ones included."""
         size = self.settings.bucket_seconds
@@ -178,7 +185,7 @@ class DetectDoFn(beam.DoFn):
         due, kept = defaultdict(list), []
         for start, tweet in waiting:
             if start < state.closed_until:  # (a bucket decided meanwhile)
-                (self.late if state.add_late(start, tweet) else self.too_late).inc()
+                yield self._late(state, start, tweet)
             elif start + size <= limit:
                 due[start].append(tweet)
             else:
@@ -213,7 +220,8 @@ class DetectDoFn(beam.DoFn):
 
 
 class DetectBadBuzz(beam.PTransform):
-    """ScoredTweets (timestamped) in; alert payloads out (main), and a Report per decided bucket (``buckets``)."""
+    """ScoredTweets (timestamped) in; alert payloads out (main), a Report per decided bucket (``buckets``) and
+    the tweets that came after their bucket was decided (``late``)."""
 
     def __init__(self, settings: DetectionSettings, streaming: bool = False):
         super().__init__()
@@ -224,5 +232,5 @@ class DetectBadBuzz(beam.PTransform):
                 | "ByBrand" >> beam.Map(lambda tweet: (tweet.brand, tweet)).with_output_types(
                     tuple[str, ScoredTweet])
                 | "Detect" >> beam.ParDo(DetectDoFn(self.settings, self.streaming)).with_outputs(
-                    BUCKETS, main="alerts"))
+                    BUCKETS, LATE, main="alerts"))
 
