@@ -8,10 +8,11 @@ For each bucket that closes (ends at ``t``), over the brand's own history:
 - the **share tests** compare the negative share of each window (``windows_hours``, ending at ``t``)
   and of the CUSUM run with the baseline's share (``statistics.share_z``); one fires when its z
   reaches ``z_alert``, its share exceeds the baseline's by ``min_effect`` and it holds
-  ``min_window_tweets``;
+  ``min_window_tweets`` (the CUSUM run only once longer than the longest window);
 - the **volume test** compares each window's negative count with the same hours of the previous
   days (the brand's daily cycle), or the baseline's mean rate without them; it fires at ``z_alert``
   when the count is ``volume_ratio`` times the usual and at least ``min_volume_negative``;
+- **confirmation**: a test must fire in ``confirm_buckets`` consecutive buckets;
 - **hysteresis**: an alert stays open while a test of the shortest window (share or volume) is at
   ``z_resolve`` or more, and resolves
   after ``resolve_buckets`` consecutive buckets below it (one ``resolved`` message, same alert id);
@@ -79,6 +80,7 @@ class BrandDetector:
         self.cusum = statistics.Cusum()
         self.alert: dict | None = None  # the open alert's bad_buzz payload
         self.calm = 0
+        self.streak = 0  # consecutive buckets in which a test fired
         self.quiet_until = -math.inf
         self.late = self.too_late = 0
 
@@ -142,8 +144,9 @@ class BrandDetector:
         # what holds an alert open: the shortest window (the longer ones and the run remember the buzz for hours)
         shortest = self.settings.buckets(min(s.windows_hours)) * s.bucket_seconds
         holding = max((t.z for t in tests if t.span.end - t.span.start == shortest), default=0.0)
+        self.streak = self.streak + 1 if firing else 0
         if self.alert is None:
-            if firing and end >= self.quiet_until:
+            if firing and self.streak >= s.confirm_buckets and end >= self.quiet_until:
                 deciding = max(firing, key=lambda t: t.z)
                 sent.append(self._open(end, deciding, base_span, base_buckets, share_z, volume_z, p0))
         elif holding < s.z_resolve:
@@ -188,7 +191,9 @@ class BrandDetector:
     def _share_tests(self, end: float, base: Span, tau2: float) -> list[Test]:
         s = self.settings
         spans = [self._window(end, hours) for hours in s.windows_hours]
-        if self.cusum.start is not None:
+        # the run since the CUSUM left 0 picks its own start: tested only once longer than the longest window,
+        # for slow climbs (a short run is the best-looking start among many: chance)
+        if self.cusum.start is not None and end - self.cusum.start > max(s.windows_hours) * 3600:
             spans.append(Span(self.cusum.start, end, self.cusum.tweets, self.cusum.negative))
         tests = []
         for span in spans:

@@ -9,6 +9,7 @@ gaps). ``lift`` is the plain ratio of the two rates, which a person reads more e
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections import Counter
@@ -38,7 +39,8 @@ STOPWORDS = frozenset((
 ))
 
 
-def features(text: str) -> set[tuple[str, str]]:
+@functools.lru_cache(maxsize=16_384)  # retweets and copies repeat texts; tokenizing is most of a bucket's cost
+def features(text: str) -> frozenset[tuple[str, str]]:
     """The (kind, term) pairs of one tweet: its hashtags, its mentions and its words (lowercase)."""
     hashtags = {tag.lower() for tag in _HASHTAG.findall(text)}
     mentions = {name.lower() for name in _MENTION.findall(text)}
@@ -47,7 +49,7 @@ def features(text: str) -> set[tuple[str, str]]:
         if token in hashtags or token in STOPWORDS or not _WORD.match(token):
             continue
         found.add((TERM, token))
-    return found
+    return frozenset(found)
 
 
 def bounded(counts: Counter) -> Counter:

@@ -28,7 +28,9 @@ class DetectionSettings:
     min_baseline_hours: float = _setting(24.0, "no decision before the baseline spans this much event time ...")
     min_baseline_tweets: int = _setting(200, "... and holds this many tweets")
     min_window_tweets: int = _setting(30, "fewest tweets in a window for its share to be tested")
-    z_alert: float = _setting(4.0, "z-score a test must reach to alert")
+    z_alert: float = _setting(3.0, "z-score a test must reach (in confirm_buckets consecutive buckets) to alert")
+    confirm_buckets: int = _setting(2, "a test must fire in this many consecutive buckets to alert (chance peaks "
+                                       "last one bucket)")
     z_resolve: float = _setting(2.0, "an alert resolves once every test stays below this z ...")
     resolve_buckets: int = _setting(2, "... for this many consecutive buckets")
     min_effect: float = _setting(0.08, "least rise of the window's negative share over the baseline's for a share "
@@ -66,8 +68,9 @@ class DetectionSettings:
             problems.append(f"event_clock must be one of {', '.join(CLOCKS)}")
         if min(self.min_window_tweets, self.min_baseline_tweets, self.min_volume_negative) < 0 \
                 or min(self.cooldown_hours, self.allowed_lateness_minutes, self.volume_cv) < 0 \
-                or self.volume_ratio < 1 or self.resolve_buckets < 1:
-            problems.append("counts and durations must not be negative; volume_ratio >= 1; resolve_buckets >= 1")
+                or self.volume_ratio < 1 or self.resolve_buckets < 1 or self.confirm_buckets < 1:
+            problems.append("counts and durations must not be negative; volume_ratio >= 1; resolve_buckets and "
+                            "confirm_buckets >= 1")
         if problems:
             raise ValueError("; ".join(problems))
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+ATTRIBUTE = "created_at"  # the scored tweet's message attribute holding its event time (rfc3339 below)
 MAX_CHARS = 64
 EARLIEST = datetime(2006, 3, 21, tzinfo=UTC)  # the first tweet: anything before is a wrong clock
 _TWITTER_FORMAT = "%a %b %d %H:%M:%S %z %Y"
