@@ -67,7 +67,10 @@ POISON = [
     (json.dumps({"text": "x" * 5000}).encode(), "too_large"),
     (b'{"text": "ok", "id": {"nested": 1}}', "bad_field"),
     (b"   ", "empty_text"),
+    (b'{"text": "ok", "created_at": "yesterday"}', "bad_field"),
+    (b'{"text": "ok", "brand": ["AirParadis"]}', "bad_field"),
 ]
+CREATED = ["2026-11-30T14:05:00Z", "Mon Nov 30 15:05:00 +0100 2026", "2026-11-30T16:05:00.250+02:00", None]
 
 
 def test_thousand_tweets_and_fifty_poison_messages(tiny_bundle, pubsub_emulator, fake_gcs, bucket, tmp_path):
@@ -82,7 +85,9 @@ def test_thousand_tweets_and_fifty_poison_messages(tiny_bundle, pubsub_emulator,
         futures, poison_sent = [], {}
         for i in range(1_000):
             tweet = {"id": f"t{i:04d}", "text": f"flight {i} was {'great :)' if i % 3 else 'awful, lost bag :('}",
-                     "lang": "en"}
+                     "lang": "en", "brand": f"brand{i % 2}"}
+            if CREATED[i % 4]:
+                tweet["created_at"] = CREATED[i % 4]
             futures.append(publisher.publish(topo.topic(topology.INPUT_TOPIC), json.dumps(tweet).encode()))
             if i % 20 == 0:
                 data, reason = POISON[(i // 20) % len(POISON)]
@@ -106,7 +111,10 @@ def test_thousand_tweets_and_fifty_poison_messages(tiny_bundle, pubsub_emulator,
         assert result["sentiment"] in ("negative", "positive") and 0 <= result["probability_positive"] <= 1
         assert message.attributes["source_message_id"] == result["source_message_id"] != ""
         assert message.attributes["model_version"] == result["model_version"]
-        assert result["lang"] == "en"
+        assert result["lang"] == "en" and result["brand"] == f"brand{int(result['id'][1:]) % 2}"
+        # the event time the pipeline reads, in UTC; none (the publish time) when the tweet had none
+        expected = ["2026-11-30T14:05:00.000Z", "2026-11-30T14:05:00.000Z", "2026-11-30T14:05:00.250Z", None]
+        assert message.attributes.get("created_at") == expected[int(result["id"][1:]) % 4]
     negatives = {r["id"] for r in results if r["sentiment"] == "negative"}
     assert negatives == {f"t{i:04d}" for i in range(0, 1_000, 3)}, "the tiny model separates the two templates"
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from . import event_time
 from .budget import UNLIMITED, CpuBudget
 from .config import Config
 from .errors import Rejected
@@ -196,10 +197,12 @@ def parse_feedback(body: Any, config: Config) -> Feedback:
 class Tweet:
     checked: CheckedText
     id: str | None = None
-    extra: dict[str, Any] = field(default_factory=dict)  # the PASSTHROUGH fields present
+    extra: dict[str, Any] = field(default_factory=dict)  # created_at, user, lang, brand: passed through
+    created_at: str | None = None  # its created_at as RFC 3339 UTC: the event time downstream
 
 
-PASSTHROUGH = ("created_at", "brand", "user", "lang")
+PASSTHROUGH = ("created_at", "user", "lang", "brand")
+MAX_BRAND_CHARS = 200  # as the alert schema allows
 
 
 _JSON_SCALAR = re.compile(r'\s*(?:"|-?\d|true\s*$|false\s*$|null\s*$)')
@@ -254,7 +257,17 @@ def tweet_of(body: dict[str, Any], max_chars: int) -> Tweet:
     if isinstance(tweet_id, str) and len(tweet_id) > 128:
         raise Rejected(400, "bad_field", '"id" is longer than 128 characters')
     extra = {key: body[key] for key in PASSTHROUGH if key in body}
-    return Tweet(checked, None if tweet_id is None else str(tweet_id), extra)
+    created_at = None
+    if body.get("created_at") is not None:
+        try:
+            created_at = event_time.rfc3339(event_time.parse(body["created_at"]))
+        except event_time.BadTime as error:
+            raise Rejected(400, "bad_field", f'"created_at" {error}') from None
+    brand = body.get("brand")
+    if brand is not None and (not isinstance(brand, str) or not brand.strip() or len(brand) > MAX_BRAND_CHARS
+                              or _SURROGATES.search(brand)):
+        raise Rejected(400, "bad_field", f'"brand" must be a non-empty string of at most {MAX_BRAND_CHARS} characters')
+    return Tweet(checked, None if tweet_id is None else str(tweet_id), extra, created_at)
 
 
 def scored_message(tweet: Tweet, prediction: Prediction, scored_at: datetime,
