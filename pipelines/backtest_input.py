@@ -38,12 +38,7 @@ class DecodeLine(beam.DoFn):
 
 def score_unscored(rows, model: str | None):
     """(scored rows, rejected rows) for rows without a score, through the bulk-scoring transform."""
-    try:
-        from .scoring import ScoreTweets
-    except ImportError:  # no scoring transform in this installation: say so for every such row
-        rejected = rows | "NotScored" >> beam.Map(lambda row: {
-            "reason": "not_scored", "error": "the tweet has no score and no scoring transform is installed "
-                                             "(pipelines.scoring)", "row": repr(row)[:500]})
-        return rows.pipeline | "NoScored" >> beam.Create([]), rejected
+    from .scoring import ScoreTweets
+
     result = rows | "Score" >> ScoreTweets(model)
-    return result[None] if hasattr(result, "__getitem__") else result, result[REJECTED]
+    return result.scored, result[REJECTED]
