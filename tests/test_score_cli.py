@@ -23,11 +23,11 @@ def read_csv(path):
         return list(csv.DictReader(handle))
 
 
-def test_csv_in_csv_out_keeps_every_row_and_column(tiny_bundle, tmp_path):
+def test_csv_in_csv_out_keeps_every_row_and_column(serving_bundle, tmp_path):
     source = tmp_path / "tweets.csv"
     source.write_text('id,text,user\n1,"love this crew, amazing :)",a\n2,"worst airline, lost bag :(",b\n',
                       encoding="utf-8")
-    result = score("--input", str(source), "--output", str(tmp_path / "out.csv"), model=tiny_bundle)
+    result = score("--input", str(source), "--output", str(tmp_path / "out.csv"), model=serving_bundle)
     assert result.returncode == 0, result.stderr
     rows = read_csv(tmp_path / "out.csv")
     assert [r["id"] for r in rows] == ["1", "2"]
@@ -37,10 +37,10 @@ def test_csv_in_csv_out_keeps_every_row_and_column(tiny_bundle, tmp_path):
     assert b"scored 2 of 2 rows" in result.stderr
 
 
-def test_jsonl_to_stdout_with_custom_column(tiny_bundle, tmp_path):
+def test_jsonl_to_stdout_with_custom_column(serving_bundle, tmp_path):
     source = tmp_path / "tweets.jsonl"
     source.write_text('{"tweet": "amazing flight", "n": 1}\n\n{"tweet": "rude crew", "n": 2}\n')
-    result = score("--input", str(source), "--text-column", "tweet", model=tiny_bundle)
+    result = score("--input", str(source), "--text-column", "tweet", model=serving_bundle)
     assert result.returncode == 0, result.stderr
     rows = [json.loads(line) for line in result.stdout.decode().splitlines()]
     assert [r["n"] for r in rows] == [1, 2]
@@ -48,15 +48,15 @@ def test_jsonl_to_stdout_with_custom_column(tiny_bundle, tmp_path):
     assert all(isinstance(r["probability_positive"], float) for r in rows)
 
 
-def test_stdin_is_sniffed(tiny_bundle):
-    result = score("--input", "-", stdin=b'{"text": "love it"}\n', model=tiny_bundle)
+def test_stdin_is_sniffed(serving_bundle):
+    result = score("--input", "-", stdin=b'{"text": "love it"}\n', model=serving_bundle)
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["sentiment"] in ("positive", "negative")
-    result = score("--input", "-", stdin=b"text\nlove it\n", model=tiny_bundle)
+    result = score("--input", "-", stdin=b"text\nlove it\n", model=serving_bundle)
     assert json.loads(result.stdout)["text"] == "love it"
 
 
-def test_bad_csv_rows_are_reported_by_line_and_kept(tiny_bundle, tmp_path):
+def test_bad_csv_rows_are_reported_by_line_and_kept(serving_bundle, tmp_path):
     source = tmp_path / "bad.csv"
     source.write_bytes(
         b"id,text\n"
@@ -69,7 +69,7 @@ def test_bad_csv_rows_are_reported_by_line_and_kept(tiny_bundle, tmp_path):
         b"7," + b"x " * 6000 + b"\n"  # line 9: too long
         b"8\n"  # line 10: missing field
     )
-    result = score("--input", str(source), "--output", str(tmp_path / "out.csv"), model=tiny_bundle)
+    result = score("--input", str(source), "--output", str(tmp_path / "out.csv"), model=serving_bundle)
     assert result.returncode == 0
     rows = read_csv(tmp_path / "out.csv")
     assert [r["id"] for r in rows] == ["1", "2", "3", "4", "5", "6", "7", "8"]
@@ -85,17 +85,17 @@ def test_bad_csv_rows_are_reported_by_line_and_kept(tiny_bundle, tmp_path):
     assert "Traceback" not in stderr
 
 
-def test_strict_mode_fails_on_bad_rows(tiny_bundle, tmp_path):
+def test_strict_mode_fails_on_bad_rows(serving_bundle, tmp_path):
     source = tmp_path / "t.csv"
     source.write_text("text\ngood\n\n...\n")
-    assert score("--input", str(source), "--strict", model=tiny_bundle).returncode == 1
+    assert score("--input", str(source), "--strict", model=serving_bundle).returncode == 1
 
 
-def test_bad_jsonl_rows(tiny_bundle, tmp_path):
+def test_bad_jsonl_rows(serving_bundle, tmp_path):
     source = tmp_path / "bad.jsonl"
     source.write_bytes(b'{"text": "ok flight"}\n[1, 2]\n{"text": 42}\nnot json\n{"id": 1}\n"just a string"\n'
                        b'{"text": "caf\xe9"}\n{"text": null}\n')
-    result = score("--input", str(source), model=tiny_bundle)
+    result = score("--input", str(source), model=serving_bundle)
     rows = [json.loads(line) for line in result.stdout.decode().splitlines()]
     assert len(rows) == 8
     assert rows[0]["sentiment"] and "error" not in rows[0]
@@ -106,26 +106,26 @@ def test_bad_jsonl_rows(tiny_bundle, tmp_path):
     assert all(r["probability_positive"] is None for r in rows[1:])
 
 
-def test_latin1_input_with_encoding_flag(tiny_bundle, tmp_path):
+def test_latin1_input_with_encoding_flag(serving_bundle, tmp_path):
     source = tmp_path / "latin1.csv"
     source.write_bytes("text\ncafé très bon\n".encode("latin-1"))
-    result = score("--input", str(source), "--encoding", "latin-1", model=tiny_bundle)
+    result = score("--input", str(source), "--encoding", "latin-1", model=serving_bundle)
     assert result.returncode == 0
     assert json.loads(result.stdout)["text"] == "café très bon"
 
 
-def test_utf16_with_bom_is_read(tiny_bundle, tmp_path):
+def test_utf16_with_bom_is_read(serving_bundle, tmp_path):
     source = tmp_path / "excel.csv"
     source.write_bytes("text\nlove it\n".encode("utf-16"))
-    result = score("--input", str(source), model=tiny_bundle)
+    result = score("--input", str(source), model=serving_bundle)
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["text"] == "love it"
 
 
-def test_clashing_input_columns_are_kept_renamed(tiny_bundle, tmp_path):
+def test_clashing_input_columns_are_kept_renamed(serving_bundle, tmp_path):
     source = tmp_path / "labelled.csv"
     source.write_text("text,sentiment\nlove it,pos\n")
-    result = score("--input", str(source), "--output", str(tmp_path / "o.csv"), model=tiny_bundle)
+    result = score("--input", str(source), "--output", str(tmp_path / "o.csv"), model=serving_bundle)
     assert result.returncode == 0
     row = read_csv(tmp_path / "o.csv")[0]
     assert row["input_sentiment"] == "pos" and row["sentiment"] in ("positive", "negative")
@@ -140,17 +140,17 @@ def test_clashing_input_columns_are_kept_renamed(tiny_bundle, tmp_path):
     ],
     ids=["empty-file", "no-text-column", "duplicate-header"],
 )
-def test_unreadable_files_exit_2_with_a_message(tiny_bundle, tmp_path, content, message):
+def test_unreadable_files_exit_2_with_a_message(serving_bundle, tmp_path, content, message):
     source = tmp_path / "in.csv"
     source.write_bytes(content)
-    result = score("--input", str(source), model=tiny_bundle)
+    result = score("--input", str(source), model=serving_bundle)
     assert result.returncode == 2
     assert message in result.stderr.decode()
     assert b"Traceback" not in result.stderr
 
 
-def test_missing_input_and_bad_model(tiny_bundle, tmp_path):
-    result = score("--input", str(tmp_path / "nope.csv"), model=tiny_bundle)
+def test_missing_input_and_bad_model(serving_bundle, tmp_path):
+    result = score("--input", str(tmp_path / "nope.csv"), model=serving_bundle)
     assert result.returncode == 2 and b"cannot read" in result.stderr
     source = tmp_path / "in.csv"
     source.write_text("text\nhi\n")
@@ -158,10 +158,10 @@ def test_missing_input_and_bad_model(tiny_bundle, tmp_path):
     assert result.returncode == 2 and b"cannot load the model" in result.stderr
 
 
-def test_json_output_is_valid_even_for_undecodable_rows(tiny_bundle, tmp_path):
+def test_json_output_is_valid_even_for_undecodable_rows(serving_bundle, tmp_path):
     source = tmp_path / "in.csv"
     source.write_bytes(b"text\n\xff\xfe broken\n")
-    result = score("--input", str(source), model=tiny_bundle)
+    result = score("--input", str(source), model=serving_bundle)
     row = json.loads(result.stdout.decode("utf-8"))
     assert row["sentiment"] is None and "not valid" in row["error"]
 
