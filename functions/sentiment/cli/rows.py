@@ -24,6 +24,8 @@ ERROR = "error"
 PROBABILITY, SENTIMENT, PROBABILITIES, VERSION = "probability_positive", "sentiment", "probabilities", "model_version"
 CSV_COLUMNS = (PROBABILITY, SENTIMENT, *(f"{PROBABILITIES}.{name}" for name in CLASSES), VERSION)
 JSON_FIELDS = (SENTIMENT, PROBABILITIES, PROBABILITY, VERSION)  # as in every other output
+# An input field named like an output one is kept as ``input_<name>``, in either format.
+CLASHES = {name: f"input_{name}" for name in dict.fromkeys((*CSV_COLUMNS, *JSON_FIELDS))}
 MAX_REPORTED = 20  # bad rows listed one per line on stderr; the rest are counted
 
 
@@ -156,10 +158,10 @@ def _printable(value: Any) -> Any:
 
 def rename_clashes(header: list[str]) -> list[str]:
     """An input column named like an output column is kept as ``input_<name>``."""
-    return [f"input_{name}" if name in CSV_COLUMNS else name for name in header]
+    return [CLASHES.get(name, name) for name in header]
 
 
-def rename_fields(row: Row, mapping: dict[str, str]) -> Row:
+def rename_fields(row: Row, mapping: dict[str, str] = CLASHES) -> Row:
     if row.record is not None:
         row.record = {mapping.get(k, k): v for k, v in row.record.items()}
     return row

@@ -66,7 +66,7 @@ def score_stream(
         rows = (rename_fields(row, mapping) for row in rows)
         writer = Writer(sink, output_csv, renamed)
     else:
-        rows = read_jsonl(source)
+        rows = (rename_fields(row) for row in read_jsonl(source))
         if output_csv:  # the columns are known only once every object has been read
             buffered = list(rows)
             names = list(dict.fromkeys(k for r in buffered if r.record for k in r.record))
