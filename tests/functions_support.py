@@ -14,6 +14,7 @@ import pytest
 from sentiment import bundle as bundles
 from sentiment import instance
 from sentiment.config import Config
+from sentiment.prediction import Prediction
 
 REPO = Path(__file__).resolve().parents[1]
 MAIN = REPO / "functions" / "main.py"
@@ -53,6 +54,13 @@ def store_with(bundle_dir: Path, store: Path, version_suffix: str = "") -> str:
         (source / bundles.MANIFEST_FILE).write_text(json.dumps(manifest))
     publish(source, str(store))
     return json.loads((source / bundles.MANIFEST_FILE).read_text())["model_version"]
+
+
+def polar_prediction(probability_positive: float, version: str = "v1", neutral: float = 0.1) -> Prediction:
+    """A prediction as the model makes them, whose polarity is ``probability_positive`` (the rest of the
+    probability on neutral): negative below 0.5, positive above, for the tests that count them."""
+    polar = 1.0 - neutral
+    return Prediction.of(((1.0 - probability_positive) * polar, neutral, probability_positive * polar), version)
 
 
 PREDICTION_FIELDS = ["sentiment", "probabilities", "probability_positive", "model_version"]

@@ -18,8 +18,8 @@ SCORE_COLUMNS = ["probability_positive", "sentiment", "probabilities.negative", 
 
 def prediction_of_csv(row: dict) -> dict:
     """A CSV row's score columns read back as the API's prediction object."""
-    return {"sentiment": row["sentiment"],
-            "probabilities": {name: float(row[f"probabilities.{name}"]) for name in ("negative", "neutral", "positive")},
+    probabilities = {name: float(row[f"probabilities.{name}"]) for name in ("negative", "neutral", "positive")}
+    return {"sentiment": row["sentiment"], "probabilities": probabilities,
             "probability_positive": float(row["probability_positive"]), "model_version": row["model_version"]}
 
 
