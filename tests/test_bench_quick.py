@@ -14,9 +14,9 @@ from tests.conftest import REPO
 pytestmark = pytest.mark.slow
 
 
-def test_quick_benchmark_prints_the_tables(serving_bundle):
+def test_quick_benchmark_prints_the_tables(tiny_bundle):
     committed = (REPO / "BENCHMARKS.md").read_bytes() if (REPO / "BENCHMARKS.md").is_file() else None
-    result = subprocess.run([sys.executable, "-m", "bench", "--quick", "--model", str(serving_bundle)],
+    result = subprocess.run([sys.executable, "-m", "bench", "--quick", "--model", str(tiny_bundle)],
                             cwd=REPO, capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr[-3000:]
     for heading in ("## Headline", "## Targets", "## 1. Scoring core", "## 2. HTTP function", "## 3. Cold start",
