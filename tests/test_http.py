@@ -216,6 +216,42 @@ def test_unavailable_model_is_503_never_a_guess(tmp_path):
         instance.use(None)
 
 
+def test_a_binary_era_store_is_503_and_counted_as_an_invalid_bundle_never_served(serving_bundle, tmp_path, caplog):
+    """A store whose LATEST names a schema-1 (two-class) bundle: nothing is scored with it."""
+    import hashlib
+    import shutil
+
+    from sentiment import bundle as bundles
+
+    from .bundle_factory import as_binary_era
+
+    store = tmp_path / "store"
+    bundle = shutil.copytree(serving_bundle, store / serving_bundle.name)
+    as_binary_era(bundle)
+    manifest_sha256 = hashlib.sha256((bundle / bundles.MANIFEST_FILE).read_bytes()).hexdigest()
+    (store / bundles.LATEST_FILE).write_text(bundles.latest_line(serving_bundle.name, manifest_sha256))
+    import io
+
+    from sentiment.telemetry import Telemetry
+
+    config, metrics = make_config(MODEL_URI=str(store), METRICS_EXPORTER="log"), io.StringIO()
+    state = install(config, telemetry=Telemetry(config, log_stream=metrics))
+    caplog.set_level("WARNING", logger="sentiment.provider")
+    try:
+        client = http_client()
+        assert_error(post(client, "/predict", {"text": "lost my bag"}), 503, "not available")
+        assert_error(client.get("/model"), 503, "not available")
+        assert state.provider.current is None
+        state.telemetry.shutdown()
+    finally:
+        instance.use(None)
+    assert any("schema 1 is a two-class" in record.getMessage() for record in caplog.records), caplog.text
+    (flush,) = [json.loads(line) for line in metrics.getvalue().splitlines()]
+    failures = [s for s in flush["metrics"] if s["metric"]["type"].endswith("/model_load_failures")]
+    assert [s["metric"]["labels"] for s in failures] == [{"reason": "invalid_bundle"}]
+    assert not [s for s in flush["metrics"] if s["metric"]["type"].endswith("/tweets_scored")]
+
+
 def test_feedback_without_a_project_is_503(app):
     client, _ = app
     response = post(client, "/feedback", {"text": "bad flight", "label": "negative"})
