@@ -50,7 +50,7 @@ def ours(store: Path, texts: list[str]) -> tuple[dict, list[float], list[list[in
         return model.predict_ids(model.encode(text))
 
     durations = time_calls(score, texts, warmup=200)
-    invoke_only = time_calls(model.probability_of_ids, ids, warmup=200)
+    invoke_only = time_calls(model.probabilities_of_ids, ids, warmup=200)
     result = engine(durations, throughput(score, texts), version=model.version,
                     invoke_p50_ms=common.percentile(invoke_only, 50) * 1e3)
     return result, durations, ids
