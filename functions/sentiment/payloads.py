@@ -16,6 +16,7 @@ from typing import Any
 from .budget import UNLIMITED, CpuBudget
 from .config import Config
 from .errors import Rejected
+from .prediction import CLASSES, NEGATIVE, NEUTRAL, POSITIVE
 from .text import tokenize
 
 _SURROGATES = re.compile("[\ud800-\udfff]")
@@ -164,7 +165,9 @@ def parse_predict(body: Any, config: Config, budget: CpuBudget = UNLIMITED) -> P
     return PredictRequest(texts, form)
 
 
-LABELS = {"negative": "negative", "positive": "positive", 0: "negative", 1: "positive"}
+# A feedback label: a class name, or the integer the training data uses for it (0, 1 as in the
+# two-class era, 2 for neutral).
+LABELS = {**{name: name for name in CLASSES}, 0: NEGATIVE, 1: POSITIVE, 2: NEUTRAL}
 
 
 @dataclass(frozen=True)
@@ -182,7 +185,7 @@ def parse_feedback(body: Any, config: Config) -> Feedback:
     text = check_text(body["text"], "text", config.max_text_chars).text
     label = body.get("label")
     if type(label) not in (str, int) or label not in LABELS:  # exact types: no bool, no float, nothing unhashable
-        raise Rejected(400, "bad_field", '"label" must be "negative" or "positive" (or 0 / 1)')
+        raise Rejected(400, "bad_field", '"label" must be "negative", "neutral" or "positive" (or 0, 2, 1)')
     version = body.get("model_version")
     if "model_version" in body and (not isinstance(version, str) or len(version) > 128
                                     or _SURROGATES.search(version)):

@@ -77,14 +77,13 @@ def score_stream(
     for row in rows:
         summary.rows += 1
         checked = row_text(row, text_column, max_chars)
-        probability = sentiment = None
+        prediction = None
         if checked is not None:
             (prediction,) = scorer.score([checked], SOURCE)
-            probability, sentiment = prediction.probability_positive, prediction.sentiment
             summary.scored += 1
         if row.error:
             summary.bad.append((row.line, row.error))
-        writer.write(row, probability, sentiment)
+        writer.write(row, prediction)
         if progress is not None:
             progress.update()
     return summary
