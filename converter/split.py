@@ -35,6 +35,15 @@ class Split:
     tweeteval_test: list[Example]
     stats: dict = field(default_factory=dict)
 
+    # The names of the three-class contract (issue-16-data's split.py replaces this class).
+    @property
+    def select(self) -> list[Example]:
+        return self.tweeteval_select
+
+    @property
+    def test(self) -> list[Example]:
+        return self.tweeteval_test
+
 
 def deduplicate(examples: list[Example]) -> tuple[list[Example], Counter]:
     """One example per token sequence; sequences seen with both labels are dropped entirely."""
