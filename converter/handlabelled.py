@@ -55,6 +55,7 @@ class SetSpec:
     tweet_id: str | int | None = None
     delimiter: str = ","
     flag_name: str | None = None  # the set's name in OVERLAP_FLAGS.tsv
+    clean: Callable[[str], str] | None = None  # undoes the set's own escaping of its texts
 
 
 def _words(positive: str, negative: str, neutral: str | None = "neutral", **skips: str) -> dict[str, Label]:
@@ -105,6 +106,20 @@ def _five_point(value: str | tuple[str, ...]) -> Label:
             "not_relevant": "not relevant"}[str(value)]
 
 
+_SEMEVAL_LINE = re.compile(r"(\d+)\t([^\t]+)\t")
+_UNICODE_ESCAPE = re.compile(r"\\u([0-9a-fA-F]{4})")
+
+
+def semeval_text(text: str) -> str:
+    """SemEval (and TweetEval) texts: quoted when they hold a comma, ``\\""`` for a quote, ``\\u2019`` escapes."""
+    text = text.rstrip("\t").strip()
+    if len(text) >= 2 and text[0] == text[-1] == '"':
+        text = text[1:-1]
+    text = text.replace('\\""', '"').replace('""', '"')
+    text = _UNICODE_ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), text)
+    return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")  # joins escaped surrogate pairs
+
+
 SEMEVAL_FILES = tuple(sorted(
     f"twitter-{name}-A.txt" for name in (
         "2013train", "2013dev", "2013test", "2014test", "2014sarcasm", "2015train", "2015test",
@@ -115,11 +130,11 @@ SEMEVAL_FILES = tuple(sorted(
 SETS: tuple[SetSpec, ...] = (
     # SemEval 2013-2016 Task 4A, all released as SemEval-2017 training data; "neutral" = objective or neutral.
     SetSpec("semeval2017_task4A_train_dev", SEMEVAL_FILES, "semeval", "utf-8", 2, 1, POS_NEG_NEU,
-            tweet_id=0, flag_name="semeval2017_A_train_dev"),
+            tweet_id=0, flag_name="semeval2017_A_train_dev", clean=semeval_text),
     # TweetEval validation: 1,993 of its 2,000 tweets are SemEval rows above (handles masked, URLs cut);
     # the split's de-duplication keeps one of each. train_labels.txt has no texts and is not read.
     SetSpec("tweeteval_sentiment_val_and_train_labels", ("val_text.txt", "val_labels.txt"), "lines", "utf-8",
-            0, 1, {"0": NEGATIVE, "1": NEUTRAL, "2": POSITIVE}),
+            0, 1, {"0": NEGATIVE, "1": NEUTRAL, "2": POSITIVE}, clean=semeval_text),
     # Labels are about the topic (apple, google, microsoft, twitter); "irrelevant" holds non-English tweets.
     SetSpec("sanders_twitter_corpus", ("full-corpus.csv",), "csv", "utf-8", "TweetText", "Sentiment",
             {**POS_NEG_NEU, "irrelevant": "irrelevant"}, family=CUSTOMER, tweet_id="TweetId", flag_name="sanders"),
@@ -230,20 +245,6 @@ def _tsv_rows(spec: SetSpec, path: Path, content: str) -> Iterator[RawRow | str]
         yield _raw(spec, fields, None)
 
 
-_SEMEVAL_LINE = re.compile(r"(\d+)\t([^\t]+)\t")
-_UNICODE_ESCAPE = re.compile(r"\\u([0-9a-fA-F]{4})")
-
-
-def semeval_text(text: str) -> str:
-    """SemEval texts: quoted when they hold a comma, ``\\""`` for a quote, ``\\u2019`` escapes (2013, 2015)."""
-    text = text.rstrip("\t").strip()
-    if len(text) >= 2 and text[0] == text[-1] == '"':
-        text = text[1:-1]
-    text = text.replace('\\""', '"').replace('""', '"')
-    text = _UNICODE_ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), text)
-    return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")  # joins escaped surrogate pairs
-
-
 def _semeval_rows(spec: SetSpec, path: Path, content: str) -> Iterator[RawRow | str]:
     """``id<TAB>label<TAB>text``; a line that does not start so continues the previous tweet's text."""
     pending: list[str] | None = None
@@ -251,7 +252,7 @@ def _semeval_rows(spec: SetSpec, path: Path, content: str) -> Iterator[RawRow | 
         match = _SEMEVAL_LINE.match(line)
         if match:
             if pending is not None:
-                yield pending[0], semeval_text(pending[2]), pending[1]
+                yield pending[0], pending[2], pending[1]
             pending = [match.group(1), match.group(2), line[match.end():]]
         elif pending is not None and line.strip():
             pending[2] += "\n" + line
@@ -260,7 +261,7 @@ def _semeval_rows(spec: SetSpec, path: Path, content: str) -> Iterator[RawRow | 
         else:
             yield "blank lines"
     if pending is not None:
-        yield pending[0], semeval_text(pending[2]), pending[1]
+        yield pending[0], pending[2], pending[1]
 
 
 def _xml_rows(spec: SetSpec, path: Path, content: str) -> Iterator[RawRow | str]:
@@ -336,7 +337,7 @@ def read_set(spec: SetSpec, root: Path, flagged: Mapping[int, str] | None = None
             continue
         index += 1
         tweet_id, text, raw_label = row
-        text = text.strip()
+        text = (spec.clean(text) if spec.clean else text).strip()
         if index in flagged:
             if _same_text(flagged[index], text):
                 report.skipped[f"listed in {OVERLAP_FLAGS}"] += 1
