@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import data
+from .metrics import COLUMN
 from .network import NEUTRAL, POLARITY, Calibration, probabilities_of_logits
-from .scores import CLASS_INDEX, columns
 
 STEPS = 400
 
@@ -37,10 +38,10 @@ def shares(probabilities: np.ndarray) -> np.ndarray:
 def fit(logits: np.ndarray, labels: list[int] | np.ndarray) -> Calibration:
     """The calibration of heads' logits ``[n, 2]`` against the labels (``converter.data`` ints)."""
     logits = np.asarray(logits, dtype=np.float64)
-    target = columns(labels)
-    polar = target != CLASS_INDEX["neutral"]
-    polarity_scale, polarity_shift = _platt(logits[polar, POLARITY], (target[polar] == CLASS_INDEX["positive"]))
-    neutral_scale, neutral_shift = _platt(logits[:, NEUTRAL], target == CLASS_INDEX["neutral"])
+    target = np.array([COLUMN[int(label)] for label in labels], dtype=int)
+    polar = target != COLUMN[data.NEUTRAL]
+    polarity_scale, polarity_shift = _platt(logits[polar, POLARITY], target[polar] == COLUMN[data.POSITIVE])
+    neutral_scale, neutral_shift = _platt(logits[:, NEUTRAL], target == COLUMN[data.NEUTRAL])
     scaled = Calibration(polarity_scale, polarity_shift, neutral_scale, neutral_shift)
 
     true_shares = np.bincount(target, minlength=3) / max(1, len(target))

@@ -159,15 +159,13 @@ def convert_run(
 
     from .model_card import write_model_card
     from .network import HEADS, Calibration, serving_graph
-    from .scores import scores_by_group
-    from .train import EVALUATED, read_examples
+    from .train import EVALUATED, read_examples, report
 
     trained = keras.saving.load_model(run_dir / "model.keras", compile=False)
     calibration = Calibration.from_dict(json.loads((run_dir / "calibration.json").read_text()))
     vocabulary = Vocabulary(json.loads((run_dir / "vocabulary.json").read_text(encoding="utf-8")))
     run_metrics = json.loads((run_dir / "metrics.json").read_text())
     run_config = json.loads((run_dir / "config.json").read_text())
-    families = run_config.get("families", {})
     if run_config.get("text_version") != TEXT_VERSION:
         raise ConversionError(
             f"the run was trained with tokenizer {run_config.get('text_version')!r}, this code has {TEXT_VERSION!r}"
@@ -208,8 +206,7 @@ def convert_run(
         metrics = {"parity_vs_keras": parity_report, "keras_float": run_metrics["keras_float"], "tflite": {},
                    **{k: v for k, v in run_metrics.items() if k not in ("keras_float", "tflite")}}
         for name, examples in sets.items():
-            metrics["tflite"][name] = scores_by_group(examples, served.probabilities([e.text for e in examples]),
-                                                      families)
+            metrics["tflite"][name] = report(examples, served.probabilities([e.text for e in examples]))
         metrics["latency"] = latency(served, [e.text for e in sets["test"]])
         manifest = replace(manifest, metrics=metrics)
         (bundle_dir / bundles.MANIFEST_FILE).write_text(

@@ -7,7 +7,7 @@ from pathlib import Path
 from sentiment.model import SentimentModel
 
 from .data import Example, ReadReport, read_labelled_table, read_tweeteval
-from .scores import three_class
+from .metrics import three_class_metrics
 
 
 def load_examples(path: Path, text_column: str, label_column: str | None) -> tuple[list[Example], ReadReport]:
@@ -18,7 +18,7 @@ def load_examples(path: Path, text_column: str, label_column: str | None) -> tup
 
 def evaluate(model: SentimentModel, examples: list[Example]) -> dict:
     scorable = [e for e in examples if model.encode(e.text)]
-    metrics = three_class([e.label for e in scorable], model.probabilities([e.text for e in scorable]))
+    metrics = three_class_metrics([e.label for e in scorable], model.probabilities([e.text for e in scorable]))
     metrics["unscorable_texts"] = len(examples) - len(scorable)
     metrics["model_version"] = model.version
     return metrics

@@ -71,8 +71,8 @@ def _split_section(split: str, title: str, metrics: dict) -> list[str]:
     lines = [f"### {title}", "", "All rows, then each family, then each source; three models side by side.", "",
              *_HEADER]
     for key, label in MODELS:
-        lines.append(_scores_row(f"**all**: {label}", metrics.get(key, {}).get(split)))
-    for group in ("by_family", "by_source"):
+        lines.append(_scores_row(f"**all**: {label}", metrics.get(key, {}).get(split, {}).get("all")))
+    for group in ("families", "sources"):
         for name in ours.get(group, {}):
             for key, label in MODELS:
                 lines.append(_scores_row(f"{name}: {label}", metrics.get(key, {}).get(split, {}).get(group, {})
@@ -81,7 +81,7 @@ def _split_section(split: str, title: str, metrics: dict) -> list[str]:
 
 
 def _calibration_table(metrics: dict) -> list[str]:
-    test = metrics.get("tflite", {}).get("test")
+    test = metrics.get("tflite", {}).get("test", {}).get("all")
     if not test:
         return []
     lines = ["| class | true share | predicted share (arg-max) | gap |", "|---|---|---|---|"]
@@ -100,7 +100,7 @@ def render(manifest: bundles.Manifest, run_metrics: dict, run_config: dict, mode
     calibration = run_metrics.get("calibration", {})
     latency = m.get("latency", {})
     families = run_config.get("families", {})
-    sources = sorted({*families, *(s for s in m.get("tflite", {}).get("test", {}).get("by_source", {}))})
+    sources = sorted(m.get("tflite", {}).get("test", {}).get("sources", {}))
     lines = [
         f"# Model card: tweet sentiment BiLSTM `{manifest.model_version}`",
         "",
@@ -150,13 +150,12 @@ def render(manifest: bundles.Manifest, run_metrics: dict, run_config: dict, mode
         "manual test tweets, the SemEval-2017 Task 4 test set (TweetEval's test split).",
     ]
     split_stats = run_config.get("split", {})
-    if split_stats.get("counts"):
-        lines += ["", "Rows per split and label:", "", "| split | negative | neutral | positive |",
-                  "|---|---|---|---|"]
-        for name, per_label in split_stats["counts"].items():
-            totals = per_label.get("all", per_label)
-            lines.append(f"| {name} | {totals.get('negative', 0):,} | {totals.get('neutral', 0):,} | "
-                         f"{totals.get('positive', 0):,} |")
+    if split_stats.get("labels"):
+        lines += ["", "Rows per split and label (after de-duplication on the token sequence):", "",
+                  "| split | negative | neutral | positive |", "|---|---|---|---|"]
+        for name, per_label in split_stats["labels"].items():
+            lines.append(f"| {name} | {per_label.get('negative', 0):,} | {per_label.get('neutral', 0):,} | "
+                         f"{per_label.get('positive', 0):,} |")
     if sources:
         lines += ["", "| set | family | terms |", "|---|---|---|"]
         for source in sources:
@@ -173,7 +172,7 @@ def render(manifest: bundles.Manifest, run_metrics: dict, run_config: dict, mode
         *_split_section("test", "Test split (hand-labelled, never used for a choice)", m),
         *_split_section("select", "Selection split (hand-labelled, used for early stopping and calibration)", m),
     ]
-    validation = m.get("tflite", {}).get("validation")
+    validation = m.get("tflite", {}).get("validation", {}).get("all")
     if validation:
         lines += ["### Sentiment140 validation (random-sample rows, distant labels, no neutral)", "",
                   f"Polarity accuracy {_f(validation.get('polarity_accuracy'))}, negative recall "

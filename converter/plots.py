@@ -10,7 +10,7 @@ import numpy as np
 matplotlib.use("Agg")  # no display on servers and CI
 import matplotlib.pyplot as plt  # noqa: E402
 
-from .scores import CLASSES, columns  # noqa: E402
+from .metrics import CLASSES, COLUMN  # noqa: E402
 
 
 def _save(fig, path: Path) -> Path:
@@ -71,7 +71,7 @@ def confusion_matrices(matrices: dict[str, list[list[int]]], path: Path) -> Path
 
 def reliability(labels, probabilities: np.ndarray, path: Path, bins: int = 10) -> Path:
     """Per class: the observed frequency of the class against the predicted probability, in bins."""
-    target = columns(labels)
+    target = np.array([COLUMN[int(label)] for label in labels])
     fig, axis = plt.subplots(figsize=(5.2, 4.6))
     axis.plot([0, 1], [0, 1], color="grey", linestyle="--", linewidth=1, label="perfectly calibrated")
     edges = np.linspace(0, 1, bins + 1)

@@ -24,7 +24,6 @@ import math
 import random
 import sys
 import time
-from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -34,7 +33,9 @@ from sentiment.text import TEXT_VERSION, tokenize
 
 from .data import NEGATIVE, NEUTRAL, POSITIVE, Example
 from .embeddings import EmbeddingConfig, build_vocabulary, embedding_matrix, train_word2vec
-from .split import Split, build_split
+from .handlabelled import CUSTOMER, SOURCE_FAMILY
+from .metrics import COLUMN, by_source, three_class_metrics
+from .split import Split, build_split, is_handlabelled
 from .tracking import flatten, mlflow_run
 
 log = logging.getLogger(__name__)
@@ -48,9 +49,9 @@ class TrainConfig:
     output_dir: str = field(default="", metadata={"cli": False})
     max_train_rows: int | None = field(default=None, metadata={"help": "train on the first N rows only (a quick run)",
                                                                "type": int})
-    epochs: int = field(default=8, metadata={"help": "epochs with the Word2Vec vectors frozen, at most"})
+    epochs: int = field(default=6, metadata={"help": "epochs with the Word2Vec vectors frozen, at most"})
     patience: int = field(default=2, metadata={"help": "epochs without a better selection log-loss before stopping"})
-    batch_size: int = 128
+    batch_size: int = 256
     learning_rate: float = 2e-3
     handlabelled_weight: float = field(default=4.0, metadata={"help": "weight of a hand-labelled row"})
     customer_weight: float = field(default=3.0, metadata={
@@ -60,7 +61,7 @@ class TrainConfig:
     lstm_units: int = 64
     dense_units: int = 64
     train_embeddings: bool = field(default=False, metadata={"help": "train the Word2Vec vectors from the start"})
-    fine_tune_epochs: int = field(default=2, metadata={
+    fine_tune_epochs: int = field(default=1, metadata={
         "help": "after the frozen-embedding phase, tune the embedding for up to N epochs (kept if it helps)"})
     seed: int = 42
     embedding: EmbeddingConfig = field(default_factory=EmbeddingConfig)
@@ -70,25 +71,25 @@ class TrainConfig:
         return asdict(self)
 
 
-def row_weights(examples: list[Example], config: TrainConfig, families: Mapping[str, str]) -> np.ndarray:
+def row_weights(examples: list[Example], config: TrainConfig) -> np.ndarray:
     """Per-row weight, normalised to a mean of 1 (the loss keeps its scale)."""
     weights = np.empty(len(examples), dtype=np.float32)
     for i, example in enumerate(examples):
-        family = families.get(example.source)
+        family = SOURCE_FAMILY.get(example.source)
         if family is None:  # Sentiment140
             weights[i] = 1.0 if example.random_sample else config.confounded_weight
         else:
-            weights[i] = config.handlabelled_weight * (config.customer_weight if family == "customer" else 1.0)
+            weights[i] = config.handlabelled_weight * (config.customer_weight if family == CUSTOMER else 1.0)
     return weights * (len(weights) / max(float(weights.sum()), 1e-9))
 
 
-def head_targets(examples: list[Example], weights: np.ndarray, families: Mapping[str, str]) -> np.ndarray:
+def head_targets(examples: list[Example], weights: np.ndarray) -> np.ndarray:
     """``[n, 4]``: polarity label and weight, neutral label and weight (``network.masked_head_loss``)."""
     targets = np.zeros((len(examples), 4), dtype=np.float32)
     for i, example in enumerate(examples):
         if example.label in (NEGATIVE, POSITIVE):
             targets[i, 0], targets[i, 1] = float(example.label == POSITIVE), weights[i]
-        if example.source in families:  # hand-labelled: neutral or not is known
+        if is_handlabelled(example):  # neutral or not is known
             targets[i, 2], targets[i, 3] = float(example.label == NEUTRAL), weights[i]
     return targets
 
@@ -123,20 +124,31 @@ def evaluation_callback(evaluations: dict[str, tuple[list[list[int]], list[int]]
     import keras
 
     from .network import Calibration, predict_padded, probabilities_of_logits
-    from .scores import three_class
 
     class Evaluate(keras.callbacks.Callback):
         def on_epoch_end(self, epoch, logs=None):
             for name, (sequences, labels) in evaluations.items():
-                scores = three_class(labels, probabilities_of_logits(predict_padded(self.model, sequences),
-                                                                     Calibration()))
+                probabilities = probabilities_of_logits(predict_padded(self.model, sequences), Calibration())
+                scores = three_class_metrics(labels, probabilities)
                 if NEUTRAL in labels:
-                    logs[f"{name}_loss"] = scores["log_loss"]
+                    logs[f"{name}_loss"] = log_loss(labels, probabilities)
                     logs[f"{name}_macro_recall"] = scores["macro_recall"]
                 logs[f"{name}_polarity_accuracy"] = scores["polarity_accuracy"]
                 logs[f"{name}_negative_recall"] = scores["negative_recall"]
 
     return Evaluate()
+
+
+def log_loss(labels, probabilities: np.ndarray) -> float:
+    """Mean negative log-probability of the true class (``probabilities`` in CLASSES order)."""
+    picked = probabilities[np.arange(len(labels)), [COLUMN[label] for label in labels]]
+    return float(-np.mean(np.log(np.clip(picked, 1e-12, 1.0))))
+
+
+def report(examples: list[Example], probabilities: np.ndarray) -> dict:
+    """The figures of ``probabilities`` on ``examples``: all rows, each family, each source."""
+    labels = np.array([e.label for e in examples])
+    return by_source(examples, lambda rows: three_class_metrics(labels[rows], probabilities[rows]))
 
 
 def fine_tune(model, batches, config: TrainConfig, evaluations, history: dict, fit: dict) -> dict:
@@ -171,16 +183,13 @@ def read_examples(path: Path) -> list[Example]:
         return [Example(r["text"], r["label"], r["source"]) for r in map(json.loads, handle)]
 
 
-def train(config: TrainConfig, split: Split | None = None, families: Mapping[str, str] | None = None) -> Path:
-    """Train and write the run directory. ``split`` and ``families`` (hand-labelled set → family) replace
-    the shared data (tests pass tiny ones)."""
+def train(config: TrainConfig, split: Split | None = None) -> Path:
+    """Train and write the run directory. ``split`` replaces the shared data (tests pass a tiny one)."""
     started = time.time()
     random.seed(config.seed)
     np.random.seed(config.seed)
     run_dir = Path(config.output_dir)
     (run_dir / "plots").mkdir(parents=True, exist_ok=True)
-    if families is None:
-        from .handlabelled import SOURCE_FAMILY as families
     split = split or build_split(Path(config.data_dir), seed=config.seed)
     if config.max_train_rows:
         split.train = split.train[: config.max_train_rows]
@@ -200,9 +209,8 @@ def train(config: TrainConfig, split: Split | None = None, families: Mapping[str
 
     import keras
 
-    from . import calibrate, plots
+    from . import baseline, calibrate, plots
     from .network import NetworkConfig, build_trainable, masked_head_loss, predict_padded, probabilities_of_logits
-    from .scores import scores_by_group
 
     keras.utils.set_random_seed(config.seed)
     network = NetworkConfig(
@@ -214,7 +222,7 @@ def train(config: TrainConfig, split: Split | None = None, families: Mapping[str
     model.compile(optimizer=keras.optimizers.Adam(config.learning_rate), loss=masked_head_loss)
     keep = [i for i, s in enumerate(sequences) if s]
     kept = [split.train[i] for i in keep]
-    targets = head_targets(kept, row_weights(kept, config, families), families)
+    targets = head_targets(kept, row_weights(kept, config))
     batches, steps = length_bucketed_batches([sequences[i] for i in keep], targets, config.batch_size, config.seed)
 
     def encoded(examples):
@@ -241,12 +249,15 @@ def train(config: TrainConfig, split: Split | None = None, families: Mapping[str
     (run_dir / "calibration.json").write_text(json.dumps(calibration.to_dict(), indent=2))
     probabilities = {name: probabilities_of_logits(predict_padded(model, encoded(getattr(split, name))[0]),
                                                    calibration) for name in EVALUATED}
-    float_metrics = {name: scores_by_group(getattr(split, name), probabilities[name], families)
-                     for name in EVALUATED}
+    float_metrics = {name: report(getattr(split, name), probabilities[name]) for name in EVALUATED}
+    log.info("training the references: TF-IDF + logistic regression, VADER")
+    references = baseline.evaluate(split)
 
     minutes = (time.time() - started) / 60
     metrics = {
         "keras_float": float_metrics,
+        "baseline_tfidf_logreg": references["tfidf_logreg"],
+        "vader": references["vader"],
         "calibration": calibration.to_dict(),
         "selected_epoch": best_epoch,
         "epochs_run": len(history["loss"]),
@@ -255,7 +266,7 @@ def train(config: TrainConfig, split: Split | None = None, families: Mapping[str
     run_config = {
         "train": config.to_dict(), "network": network.to_dict(), "text_version": TEXT_VERSION,
         "vocabulary_size": len(vocabulary), "word2vec_coverage": round(coverage, 4), "split": split.stats,
-        "families": dict(families),
+        "families": dict(SOURCE_FAMILY),
     }
     (run_dir / "metrics.json").write_text(json.dumps(metrics, indent=2))
     (run_dir / "config.json").write_text(json.dumps(run_config, indent=2))
@@ -263,7 +274,8 @@ def train(config: TrainConfig, split: Split | None = None, families: Mapping[str
     fine_tune_from = frozen_epochs + 1 if len(history["loss"]) > frozen_epochs else None
     plots.training_curves(history, run_dir / "plots" / "training_curves.png", best_epoch, fine_tune_from)
     plots.confusion_matrices(
-        {"selection split": float_metrics["select"]["confusion"], "test split": float_metrics["test"]["confusion"]},
+        {"selection split": float_metrics["select"]["all"]["confusion"],
+         "test split": float_metrics["test"]["all"]["confusion"]},
         run_dir / "plots" / "confusion_matrix.png",
     )
     plots.reliability([e.label for e in split.test], probabilities["test"], run_dir / "plots" / "reliability.png")
@@ -280,10 +292,7 @@ def _log_to_mlflow(run_dir: Path, run_config: dict, history: dict, metrics: dict
             mlflow.log_metrics(
                 {k: v[epoch] for k, v in history.items() if not math.isnan(v[epoch])}, step=epoch + 1
             )
-        summary = {k: v for k, v in metrics.items() if k != "keras_float"}
-        summary["keras_float"] = {name: {k: v for k, v in m.items() if k != "by_source"}
-                                  for name, m in metrics["keras_float"].items()}
-        mlflow.log_metrics(flatten("", summary))
+        mlflow.log_metrics(flatten("", metrics))
         for name in ("metrics.json", "config.json", "history.json", "calibration.json", "vocabulary.json",
                      "model.keras"):
             mlflow.log_artifact(str(run_dir / name))

@@ -26,7 +26,7 @@ def tiny_run(tmp_path_factory) -> Path:
         lstm_units=8, dense_units=8, train_embeddings=True, mlflow=False,
         embedding=EmbeddingConfig(dim=16, epochs=2, min_count=1),
     )
-    return train(config, synthetic.split(), synthetic.FAMILIES)
+    return train(config, synthetic.split())
 
 
 @pytest.fixture(scope="session")

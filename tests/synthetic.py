@@ -23,7 +23,7 @@ def tweet(rng: random.Random, label: int) -> str:
 
 
 NEUTRAL_CUES = ["schedule", "boarding", "terminal", "tomorrow", "question", "info", "update", "timetable"]
-FAMILIES = {"hand_general": "general", "hand_customer": "customer"}  # the hand-labelled sets of the split
+CUSTOMER_SET, GENERAL_SET = "sanders_twitter_corpus", "semeval2017_task4A_train_dev"  # real set names: their families
 
 
 def neutral_tweet(rng: random.Random) -> str:
@@ -50,7 +50,7 @@ def handlabelled(n: int, seed: int) -> list[Example]:
     for i in range(n):
         label = (data.NEGATIVE, data.POSITIVE, data.NEUTRAL)[i % 3]
         text = neutral_tweet(rng) if label == data.NEUTRAL else tweet(rng, label == data.POSITIVE)
-        result.append(Example(text, label, "hand_customer" if i % 4 == 0 else "hand_general", f"h{seed}-{i}"))
+        result.append(Example(text, label, CUSTOMER_SET if i % 4 == 0 else GENERAL_SET, f"h{seed}-{i}"))
     return result
 
 

@@ -22,9 +22,11 @@ def test_training_run_has_every_artifact(tiny_run):
         assert (tiny_run / name).is_file(), name
     metrics = json.loads((tiny_run / "metrics.json").read_text())
     # the synthetic task is easy: a tiny model that learned anything is far above chance
-    assert metrics["keras_float"]["validation"]["polarity_accuracy"] > 0.9
-    assert metrics["keras_float"]["select"]["macro_recall"] > 0.9
-    assert set(metrics["keras_float"]["test"]["by_family"]) == {"customer", "general"}
+    assert metrics["keras_float"]["validation"]["all"]["polarity_accuracy"] > 0.9
+    assert metrics["keras_float"]["select"]["all"]["macro_recall"] > 0.9
+    assert set(metrics["keras_float"]["test"]["families"]) == {"customer", "general"}
+    assert metrics["baseline_tfidf_logreg"]["test"]["all"]["macro_recall"] > 0.9  # the references, beside it
+    assert metrics["vader"]["test"]["all"]["n"] == 600
     assert (tiny_run / "plots/training_curves.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
@@ -38,8 +40,9 @@ def test_bundle_passes_the_parity_gate(tiny_bundle):
     assert manifest["classes"] == ["negative", "neutral", "positive"] and "polarity" in manifest["heads"]
     assert "threshold" not in manifest
     assert manifest["frameworks"]["tensorflow"].startswith("2.")
-    assert manifest["metrics"]["tflite"]["validation"]["polarity_accuracy"] > 0.9
-    assert manifest["metrics"]["tflite"]["test"]["macro_recall"] > 0.9
+    assert manifest["metrics"]["tflite"]["validation"]["all"]["polarity_accuracy"] > 0.9
+    assert manifest["metrics"]["tflite"]["test"]["all"]["macro_recall"] > 0.9
+    assert "TF-IDF" in (tiny_bundle / "MODEL_CARD.md").read_text()
     assert manifest["metrics"]["latency"]["p50_ms"] > 0
     assert (tiny_bundle / "MODEL_CARD.md").read_text().startswith("# Model card")
     assert (tiny_bundle / "plots" / "confusion_matrix.png").is_file()
@@ -158,9 +161,10 @@ def test_training_run_is_logged_to_mlflow(tiny_run, tmp_path, monkeypatch):
     client = mlflow.tracking.MlflowClient(uri)
     (run,) = client.search_runs([client.get_experiment_by_name("air-paradis-sentiment").experiment_id])
     assert run.data.params["network.lstm_units"] == "8"
-    assert run.data.metrics["keras_float.select.macro_recall"] == metrics["keras_float"]["select"]["macro_recall"]
-    assert run.data.metrics["keras_float.test.by_family.customer.polarity_accuracy"] == \
-        metrics["keras_float"]["test"]["by_family"]["customer"]["polarity_accuracy"]
+    assert run.data.metrics["keras_float.select.all.macro_recall"] == \
+        metrics["keras_float"]["select"]["all"]["macro_recall"]
+    assert run.data.metrics["keras_float.test.families.customer.polarity_accuracy"] == \
+        metrics["keras_float"]["test"]["families"]["customer"]["polarity_accuracy"]
     assert len(client.get_metric_history(run.info.run_id, "select_loss")) == len(history["loss"])
     artifacts = {a.path for a in client.list_artifacts(run.info.run_id)} | {
         a.path for a in client.list_artifacts(run.info.run_id, "plots")}

@@ -8,26 +8,25 @@ import pytest
 from converter.data import NEGATIVE, NEUTRAL, POSITIVE, Example
 from converter.train import TrainConfig, head_targets, row_weights
 
-FAMILIES = {"brands": "customer", "semeval": "general"}
 ROWS = [
     Example("a", NEGATIVE, "sentiment140_pool", random_sample=True),
     Example("b", POSITIVE, "sentiment140_textonly_pool"),  # not a random sample: confounded
-    Example("c", NEUTRAL, "semeval"),
-    Example("d", POSITIVE, "semeval"),
-    Example("e", NEGATIVE, "brands"),
+    Example("c", NEUTRAL, "semeval2017_task4A_train_dev"),  # general family
+    Example("d", POSITIVE, "semeval2017_task4A_train_dev"),
+    Example("e", NEGATIVE, "crowdflower_apple_twitter"),  # customer family
 ]
 
 
 def test_row_weights_follow_the_configuration():
     config = TrainConfig(handlabelled_weight=4.0, customer_weight=3.0, confounded_weight=0.2)
-    weights = row_weights(ROWS, config, FAMILIES)
+    weights = row_weights(ROWS, config)
     raw = np.array([1.0, 0.2, 4.0, 4.0, 12.0])
     np.testing.assert_allclose(weights, raw * len(raw) / raw.sum(), rtol=1e-6)
     assert weights.mean() == pytest.approx(1.0)
 
 
 def test_each_head_learns_only_from_the_rows_that_label_it():
-    targets = head_targets(ROWS, np.ones(len(ROWS), dtype=np.float32), FAMILIES)
+    targets = head_targets(ROWS, np.ones(len(ROWS), dtype=np.float32))
     polarity_label, polarity_weight, neutral_label, neutral_weight = targets.T
     assert polarity_weight.tolist() == [1, 1, 0, 1, 1]  # a neutral row teaches no polarity
     assert polarity_label.tolist() == [0, 1, 0, 1, 0]
