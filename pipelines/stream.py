@@ -38,6 +38,8 @@ def parse_arguments(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
                         help="projects/P/topics/T receiving the alerts")
     parser.add_argument("--brand-field", "--brand_field", dest="brand_field", default="brand",
                         help="the scored tweet's field naming its brand (default brand; one key when absent)")
+    parser.add_argument("--no-wait", "--no_wait", dest="no_wait", action="store_true",
+                        help="on Dataflow: submit the job and return (what a Flex Template launcher needs)")
     detection_settings.add_arguments(parser)
     return parser.parse_known_args(argv)
 
@@ -105,6 +107,11 @@ def main(argv: list[str] | None = None) -> int:
     direct = "Direct" in str(runner)
     log.info("bad-buzz detection: %s -> %s on %s, %s", arguments.subscription, arguments.alert_topic, runner,
              settings)
-    with beam.Pipeline(options=options) as pipeline:
-        build(pipeline, arguments, settings, direct)
+    pipeline = beam.Pipeline(options=options)
+    build(pipeline, arguments, settings, direct)
+    result = pipeline.run()
+    if arguments.no_wait and not direct:  # a streaming job runs on until drained: the launcher returns now
+        log.info("submitted job %s", getattr(result, "job_id", lambda: "?")())
+        return 0
+    result.wait_until_finish()
     return 0
