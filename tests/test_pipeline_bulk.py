@@ -97,7 +97,7 @@ def csv_archive(path: Path, rng: random.Random, good: int) -> list[Line]:
             text = tweet(rng).replace(",", " ")
             rows.append(f'{key},"{text}",{rng.choice(["", "AirParadis"])},'.encode())
         elif kind == "multiline":
-            rows.append(f'{key},"delayed again,\n""really"" late",AirParadis,2026-01-01'.encode())
+            rows.append(f'{key},"delayed again,\n""really"" late",AirParadis,2026-01-01T08:00:00Z'.encode())
             span = 2
         elif kind == "blank":
             rows.append(b"")
