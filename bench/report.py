@@ -370,7 +370,7 @@ def cost_section(r: dict) -> str:
 def dataflow_note(c: dict) -> str:
     d, p = c["dataflow"], c["dataflow_prices"]
     parts = ", ".join(f"{name} ${usd:.3f}" for name, usd in d["parts"].items())
-    return (f"Dataflow: ${p['vcpu_hour']} per vCPU-hour, ${p['gb_hour']} per GB-hour, ${p['pd_gb_hour']} per "
+    return (f"Dataflow: ${p['vcpu_hour']} per vCPU-hour, ${p['gb_hour']} per GB-hour, ${p['pd_gb_hour']:.6f} per "
             f"GB-hour of disk, ${p['shuffle_gb']} per GB of Shuffle data ({p['source']}; {p['as_of']}). The billed "
             f"vCPU time is the CPU time the pipeline's processes used locally per million tweets (section Bulk "
             f"scoring), on workers kept busy; {parts}; a job's start (~2-3 worker-minutes) is left out.")
@@ -393,7 +393,7 @@ def bulk_section(r: dict) -> str:
     return "\n".join([
         table(["same archive, same run", "wall", "tweets/s", "CPU-s per million", "scored", "ratio"], rows),
         "",
-        f"{b['count']:,} generated tweets ({b['archive_bytes'] / 1e6:,.0f} MB of JSONL: texts of the sample drawn "
+        f"{b['count']:,} generated tweets ({b['archive_bytes'] / 1e6:,.1f} MB of JSONL: texts of the sample drawn "
         "with a fixed seed, an id, a brand, a time), scored by both commands as users run them; CPU time counts "
         "every process (the pipeline's launcher and workers). On a machine of 2 cores shared with other work, "
         "the ratio of one run is what counts."
