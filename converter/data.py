@@ -1,7 +1,9 @@
 """Reading labelled tweets: Sentiment140 files in their many shapes, TweetEval, generic CSV/JSONL.
 
-Every reader returns ``Example`` rows with a binary label (0 negative, 1 positive) and reports
-what it skipped; nothing is dropped without a count.
+Labels are ints: ``NEGATIVE`` (0), ``POSITIVE`` (1), ``NEUTRAL`` (2), so a binary row keeps the
+meaning it always had. The readers here are binary (Sentiment140 has no neutral); the hand-labelled
+sets, with their neutral tweets, are read by ``converter.handlabelled``. Every reader reports what
+it skipped; nothing is dropped without a count.
 """
 
 from __future__ import annotations
@@ -20,10 +22,16 @@ log = logging.getLogger(__name__)
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DATA_DIR = REPO_ROOT.parent / "shared" / "data"
 
+NEGATIVE = 0
+POSITIVE = 1
+NEUTRAL = 2
+LABEL_NAMES = {NEGATIVE: "negative", NEUTRAL: "neutral", POSITIVE: "positive"}
+
 SENTIMENT140_COLUMNS = ("polarity", "id", "date", "query", "user", "text")
 LABEL_COLUMNS = ("label", "polarity", "sentiment", "target")
 _LABELS = {
-    "0": 0, "4": 1, "1": 1, "negative": 0, "positive": 1, "neg": 0, "pos": 1,
+    "0": NEGATIVE, "4": POSITIVE, "1": POSITIVE, "negative": NEGATIVE, "positive": POSITIVE, "neg": NEGATIVE,
+    "pos": POSITIVE,
 }
 _NEUTRAL = {"2", "neutral"}
 
@@ -40,25 +48,33 @@ class DataError(ValueError):
 @dataclass(frozen=True)
 class Example:
     text: str
-    label: int  # 0 negative, 1 positive
-    source: str  # file stem, for provenance and weighting
+    label: int  # NEGATIVE, POSITIVE or NEUTRAL
+    source: str  # the file stem, or the hand-labelled set's folder name: provenance, weighting, strata
     tweet_id: str | None = None
     random_sample: bool = False  # drawn from a random sample of Sentiment140 (not head/tail)
 
 
 @dataclass
 class ReadReport:
+    """What a reader did with one file or set: ``read`` data rows, ``rows`` kept, ``skipped`` by reason."""
+
     path: str
     encoding: str
     rows: int = 0
     skipped: Counter | None = None
+    read: int | None = None  # data rows seen; readers that count them set it (read == kept + skipped)
 
     def __post_init__(self):
         self.skipped = self.skipped or Counter()
 
+    @property
+    def kept(self) -> int:
+        return self.rows
+
     def __str__(self) -> str:
         skipped = ", ".join(f"{n} {why}" for why, n in sorted(self.skipped.items())) or "none"
-        return f"{self.path}: {self.rows} rows ({self.encoding}); skipped: {skipped}"
+        read = f"{self.read} read, " if self.read is not None else ""
+        return f"{self.path}: {read}{self.rows} kept ({self.encoding}); skipped: {skipped}"
 
 
 def decode(raw: bytes, encoding: str | None = None) -> tuple[str, str]:

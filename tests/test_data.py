@@ -1,11 +1,8 @@
-"""Readers of labelled tweets: every Sentiment140 shape, encodings, malformed files; the split."""
+"""Readers of labelled tweets: every Sentiment140 shape, encodings, malformed files."""
 
 import pytest
 
 from converter.data import DataError, parse_label, read_labelled_table, read_sentiment140, read_tweeteval
-from converter.split import deduplicate, stratified_halves
-
-from . import synthetic
 
 SIX = '"0","1467810369","Mon Apr 06 22:19:45 PDT 2009","NO_QUERY","user","is upset &amp; sad"\n'
 
@@ -89,37 +86,3 @@ def test_tweeteval_binary(tmp_path):
     (tmp_path / "val_labels.txt").write_text("2\n1\n")
     with pytest.raises(DataError, match="3 texts but 2 labels"):
         read_tweeteval(tmp_path)
-
-
-def test_deduplicate_on_tokens_and_drop_conflicts():
-    from converter.data import Example
-
-    rows = [
-        Example("Love it http://t.co/a", 1, "s"), Example("love it http://t.co/b", 1, "s", random_sample=True),
-        Example("same text", 1, "s"), Example("SAME text!!!", 1, "s"), Example("same text", 0, "s"),
-        Example("...", 1, "s"),
-    ]
-    kept, dropped = deduplicate(rows)
-    assert [(e.text, e.random_sample) for e in kept] == [("love it http://t.co/b", True), ("SAME text!!!", False)]
-    assert dropped == {"duplicates": 1, "conflicting labels": 2, "no tokens": 1}
-
-
-def test_stratified_halves_keep_the_label_balance():
-    examples = synthetic.examples(101, seed=1)
-    first, second = stratified_halves(examples, seed=3)
-    assert len(first) + len(second) == 101
-    assert abs(sum(e.label for e in first) - sum(e.label for e in second)) <= 1
-    assert not {id(e) for e in first} & {id(e) for e in second}
-
-
-@pytest.mark.data
-def test_split_of_the_shared_data(shared_data):
-    """Validation only from random-sample rows, no tweet on both sides (needs ../shared/data)."""
-    from converter.split import build_split
-    from sentiment.text import tokenize
-
-    split = build_split(shared_data, validation_size=2_000)
-    assert len(split.validation) == 2_000 and all(e.random_sample for e in split.validation)
-    train_keys = {" ".join(tokenize(e.text)) for e in split.train}
-    assert not any(" ".join(tokenize(e.text)) in train_keys for e in split.validation)
-    assert split.stats["tweeteval_select"] + split.stats["tweeteval_test"] == 1131
