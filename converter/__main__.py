@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import logging
 import os
@@ -22,30 +23,53 @@ def _train(args: argparse.Namespace) -> int:
     from .train import TrainConfig, train
 
     output = args.output or ARTIFACTS / "runs" / datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
-    config = TrainConfig(
-        data_dir=str(data_dir(args.data_dir)), output_dir=str(output), epochs=args.epochs,
-        patience=args.patience, batch_size=args.batch_size, learning_rate=args.learning_rate,
-        max_train_rows=args.max_train_rows, validation_size=args.validation_size,
-        confounded_weight=args.confounded_weight, lstm_units=args.lstm_units,
-        dense_units=args.dense_units, train_embeddings=args.train_embeddings,
-        fine_tune_epochs=args.fine_tune_epochs, seed=args.seed,
-        embedding=EmbeddingConfig(dim=args.embedding_dim, epochs=args.word2vec_epochs,
-                                  max_vocabulary=args.max_vocabulary, seed=args.seed),
-        mlflow=not args.no_mlflow,
-    )
-    run_dir = train(config)
-    print(run_dir)
+    embedding = EmbeddingConfig(seed=args.seed, **_values(args, EmbeddingConfig, EMBEDDING_PREFIX))
+    config = TrainConfig(data_dir=str(data_dir(args.data_dir)), output_dir=str(output), embedding=embedding,
+                         **_values(args, TrainConfig))
+    print(train(config))
     return 0
 
 
 def _convert(args: argparse.Namespace) -> int:
     from .convert import ParityLimits, convert_run
 
-    limits = ParityLimits(args.max_flip_rate, args.max_abs_diff)
+    limits = ParityLimits(**_values(args, ParityLimits))
     notes = Path(args.notes).read_text(encoding="utf-8") if args.notes else None
     bundle_dir = convert_run(Path(args.run), Path(args.output), args.quantization, limits, notes=notes)
     print(bundle_dir)
     return 0
+
+
+# --- options from the dataclasses: each default is written once, in the dataclass -------------------
+
+EMBEDDING_PREFIX = "embedding_"
+_NOT_OPTIONS = {"seed"}  # EmbeddingConfig.seed follows --seed
+
+
+def _options(cls) -> list[dataclasses.Field]:
+    """The fields a command line sets: those with a plain default (not the nested configurations)."""
+    return [f for f in dataclasses.fields(cls)
+            if f.metadata.get("cli", True) and f.default is not dataclasses.MISSING]
+
+
+def _add_options(parser: argparse.ArgumentParser, cls, prefix: str = "", skip: frozenset = frozenset()) -> None:
+    """One ``--option`` per field of ``cls``, its default and type taken from the field."""
+    for f in _options(cls):
+        if f.name in skip:
+            continue
+        flag = "--" + (prefix + f.name).replace("_", "-")
+        help_text = f.metadata.get("help", "")
+        if isinstance(f.default, bool):
+            parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=f.default, help=help_text)
+        else:
+            kind = f.metadata.get("type", type(f.default))
+            parser.add_argument(flag, type=kind, default=f.default,
+                                help=f"{help_text} (default: %(default)s)".lstrip())
+
+
+def _values(args: argparse.Namespace, cls, prefix: str = "") -> dict:
+    names = {f.name for f in _options(cls)} - (_NOT_OPTIONS if prefix else set())
+    return {name: getattr(args, prefix + name) for name in names}
 
 
 def _publish(args: argparse.Namespace) -> int:
@@ -78,40 +102,28 @@ def _evaluate(args: argparse.Namespace) -> int:
 
 
 def parser() -> argparse.ArgumentParser:
+    from sentiment.bundle import QUANTIZATIONS
     from sentiment.config import DEFAULT_MODEL_STORE
+
+    from .convert import QUANTIZATION, ParityLimits
+    from .embeddings import EmbeddingConfig
+    from .train import TrainConfig
 
     root = argparse.ArgumentParser(prog="python -m converter", description=__doc__)
     commands = root.add_subparsers(dest="command", required=True)
 
-    train = commands.add_parser("train", help="train Word2Vec + BiLSTM and the TF-IDF baseline")
+    train = commands.add_parser("train", help="train Word2Vec + the two-head BiLSTM on the shared data")
     train.add_argument("--data-dir", help="shared data folder (default: $SENTIMENT_DATA_DIR or ../shared/data)")
     train.add_argument("--output", type=Path, help="run directory (default: artifacts/runs/<UTC time>)")
-    train.add_argument("--epochs", type=int, default=10)
-    train.add_argument("--patience", type=int, default=3, help="epochs without TweetEval-AUC progress")
-    train.add_argument("--batch-size", type=int, default=128)
-    train.add_argument("--learning-rate", type=float, default=2e-3)
-    train.add_argument("--max-train-rows", type=int, help="train on the first N rows only (a quick run)")
-    train.add_argument("--validation-size", type=int, default=6_000)
-    train.add_argument("--confounded-weight", type=float, default=0.2,
-                       help="sample weight of head/tail and text-only rows (random-sample rows weigh 1)")
-    train.add_argument("--embedding-dim", type=int, default=200)
-    train.add_argument("--word2vec-epochs", type=int, default=8)
-    train.add_argument("--max-vocabulary", type=int, default=30_000)
-    train.add_argument("--lstm-units", type=int, default=64)
-    train.add_argument("--dense-units", type=int, default=64)
-    train.add_argument("--train-embeddings", action="store_true", help="train the Word2Vec vectors from the start")
-    train.add_argument("--fine-tune-epochs", type=int, default=3,
-                       help="after the frozen-embedding phase, tune the embedding for up to N epochs")
-    train.add_argument("--seed", type=int, default=42)
-    train.add_argument("--no-mlflow", action="store_true", help="do not log the run to MLflow")
+    _add_options(train, TrainConfig)
+    _add_options(train, EmbeddingConfig, EMBEDDING_PREFIX, skip=frozenset(_NOT_OPTIONS))
     train.set_defaults(handler=_train)
 
     convert = commands.add_parser("convert", help="a training run → TFLite bundle, behind the parity gate")
     convert.add_argument("run", help="training run directory (what `train` printed)")
     convert.add_argument("--output", default=str(ARTIFACTS / "bundles"), help="bundles are written to OUTPUT/<version>")
-    convert.add_argument("--quantization", choices=("dynamic", "float16", "float32"), default="dynamic")
-    convert.add_argument("--max-flip-rate", type=float, default=0.005)
-    convert.add_argument("--max-abs-diff", type=float, default=0.05)
+    convert.add_argument("--quantization", choices=QUANTIZATIONS, default=QUANTIZATION)
+    _add_options(convert, ParityLimits)
     convert.add_argument("--notes", help="a markdown file appended to the model card (e.g. the experiments behind it)")
     convert.set_defaults(handler=_convert)
 

@@ -1,4 +1,4 @@
-"""Evaluate a bundle on labelled tweets: accuracy, macro-F1, ROC-AUC, confusion matrix."""
+"""Evaluate a bundle on labelled tweets: macro recall, per-class F1, polarity figures, confusion matrix."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 from sentiment.model import SentimentModel
 
 from .data import Example, ReadReport, read_labelled_table, read_tweeteval
-from .metrics import binary_metrics
+from .metrics import three_class_metrics
 
 
 def load_examples(path: Path, text_column: str, label_column: str | None) -> tuple[list[Example], ReadReport]:
@@ -18,8 +18,7 @@ def load_examples(path: Path, text_column: str, label_column: str | None) -> tup
 
 def evaluate(model: SentimentModel, examples: list[Example]) -> dict:
     scorable = [e for e in examples if model.encode(e.text)]
-    probabilities = model.probabilities([e.text for e in scorable])
-    metrics = binary_metrics([e.label for e in scorable], probabilities, model.threshold)
+    metrics = three_class_metrics([e.label for e in scorable], model.probabilities([e.text for e in scorable]))
     metrics["unscorable_texts"] = len(examples) - len(scorable)
     metrics["model_version"] = model.version
     return metrics

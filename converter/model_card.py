@@ -5,90 +5,203 @@ from __future__ import annotations
 from pathlib import Path
 
 from sentiment import bundle as bundles
+from sentiment.prediction import CLASSES
 
-SETS = (
-    ("validation", "Sentiment140 validation (random-sample rows, distant labels)"),
-    ("tweeteval_all", "TweetEval validation, binary (all hand-labelled negative/positive tweets)"),
-    ("tweeteval_select", "TweetEval, selection half (used for early stopping and model choice)"),
-    ("tweeteval_test", "TweetEval, held-out half (no training or early stopping; see the experiments for its one use)"),
-)
+# The terms each set's source states (the shared data's SOURCES.md files); none allows more than research use
+# with certainty, so neither does this model.
+LICENCES = {
+    "sentiment140": "Sentiment140 (Go, Bhayani & Huang 2009): research use, no licence stated by the copies used",
+    "semeval2017_task4A_train_dev": "SemEval 2013–2016 Task 4: Twitter terms of service, no redistribution",
+    "tweeteval_sentiment_val_and_train_labels": "TweetEval: no restrictions of its own; the SemEval terms apply",
+    "sanders_twitter_corpus": "Sanders: no licence stated (Twitter terms of service)",
+    "ss_twitter_sentistrength": "SS-Twitter (Thelwall et al.): no licence stated",
+    "sts_gold": "STS-Gold (Saif et al. 2013): no terms stated",
+    "omd_debate08": "OMD (Diakopoulos & Shamma 2010): CC BY-NC-SA 3.0, non-commercial",
+    "hcr_health_care_reform": "HCR (Speriosu et al. 2011): no data licence stated",
+    "crowdflower": "CrowdFlower Data for Everyone sets: no licence stated; mirrors list CC BY-NC-SA 4.0",
+    "kaggle_tweet_sentiment_extraction": "Kaggle Tweet Sentiment Extraction: reported CC BY 4.0 (not verified)",
+    "vader_hutto2014_tweets_groundtruth": "VADER tweets (Hutto & Gilbert 2014): MIT",
+    "semeval2018_task1_valence_oc_en": "SemEval-2018 Task 1: research use (NRC terms)",
+}
+PREVIOUS = {  # the binary bundle this one replaces, from its own model card and the held-out trial that judged it
+    "version": "20261125-135001-b3df2c47",
+    "summary": "binary BiLSTM(64) on Sentiment140 only (tweet-tokens/1), 5.2 MB",
+    "rows": [
+        ("Sentiment140 validation, accuracy", "0.805"),
+        ("TweetEval validation (binary), accuracy / macro-F1", "0.755 / 0.713"),
+        ("held-out airline customer tweets, polarity accuracy / negative recall", "0.746 / 0.706"),
+        ("held-out SemEval-2017 test, polarity accuracy / negative recall", "0.612 / 0.477"),
+        ("held-out Sentiment140 manual test, polarity accuracy / negative recall", "0.797 / 0.746"),
+        ("neutral class", "none: 30% of neutral airline tweets called negative"),
+    ],
+}
+MODELS = (("tflite", "BiLSTM (this bundle, TFLite)"), ("baseline_tfidf_logreg", "TF-IDF + LogReg"),
+          ("vader", "VADER"))
 
 
-def _n(value) -> str:
-    return f"{value:,}" if isinstance(value, int) else "?"
+def _f(value, digits: int = 3) -> str:
+    return "–" if value is None else f"{value:.{digits}f}"
 
 
-def _row(name: str, metrics: dict | None) -> str:
-    if not metrics:
-        return f"| {name} | – | – | – |"
-    auc = metrics.get("roc_auc")
-    return f"| {name} | {metrics['accuracy']:.3f} | {metrics['macro_f1']:.3f} | {auc:.3f} |" if auc is not None \
-        else f"| {name} | {metrics['accuracy']:.3f} | {metrics['macro_f1']:.3f} | – |"
+def _licence(source: str) -> str:
+    if source.startswith("crowdflower"):
+        return LICENCES["crowdflower"]
+    if source.startswith("sentiment140"):
+        return LICENCES["sentiment140"]
+    return LICENCES.get(source, "see the data's SOURCES.md")
+
+
+def _scores_row(name: str, m: dict | None) -> str:
+    if not m:
+        return f"| {name} | – | – | – | – | – | – | – |"
+    f1 = m.get("f1", {})
+    return (f"| {name} | {m['n']:,} | {_f(m.get('macro_recall'))} | {_f(f1.get('negative'))} | "
+            f"{_f(f1.get('neutral'))} | {_f(f1.get('positive'))} | {_f(m.get('polarity_accuracy'))} | "
+            f"{_f(m.get('negative_recall'))} |")
+
+
+_HEADER = ["| | n | macro recall | F1 neg | F1 neu | F1 pos | polarity acc. | neg. recall |",
+           "|---|---|---|---|---|---|---|---|"]
+
+
+def _split_section(split: str, title: str, metrics: dict) -> list[str]:
+    ours = metrics.get("tflite", {}).get(split)
+    if not ours:
+        return []
+    lines = [f"### {title}", "", "All rows, then each family, then each source; three models side by side.", "",
+             *_HEADER]
+    for key, label in MODELS:
+        lines.append(_scores_row(f"**all**: {label}", metrics.get(key, {}).get(split, {}).get("all")))
+    for group in ("families", "sources"):
+        for name in ours.get(group, {}):
+            for key, label in MODELS:
+                lines.append(_scores_row(f"{name}: {label}", metrics.get(key, {}).get(split, {}).get(group, {})
+                                         .get(name)))
+    return [*lines, ""]
+
+
+def _calibration_table(metrics: dict) -> list[str]:
+    test = metrics.get("tflite", {}).get("test", {}).get("all")
+    if not test:
+        return []
+    lines = ["| class | true share | predicted share (arg-max) | gap |", "|---|---|---|---|"]
+    for name in CLASSES:
+        true, predicted = test["true_share"][name], test["predicted_share"][name]
+        lines.append(f"| {name} | {true:.3f} | {predicted:.3f} | {predicted - true:+.3f} |")
+    return lines
 
 
 def render(manifest: bundles.Manifest, run_metrics: dict, run_config: dict, model_bytes: int | None = None,
            notes: str | None = None) -> str:
     m = manifest.metrics
     parity = m.get("parity_vs_keras", {})
-    split = run_config.get("split", {})
     network = run_config.get("network", {})
     train = run_config.get("train", {})
+    calibration = run_metrics.get("calibration", {})
+    latency = m.get("latency", {})
+    families = run_config.get("families", {})
+    sources = sorted(m.get("tflite", {}).get("test", {}).get("sources", {}))
     lines = [
         f"# Model card: tweet sentiment BiLSTM `{manifest.model_version}`",
         "",
-        "Binary sentiment (negative / positive) of English tweets, for Air Paradis' bad-buzz alerts.",
-        "Output: `probability_positive` in [0, 1]; `sentiment` is `positive` at or above "
-        f"{manifest.threshold}.",
+        "Three-class sentiment (negative / neutral / positive) of English tweets, for Air Paradis' bad-buzz alerts.",
+        "Output: `probabilities` of the three classes (summing to 1, calibrated in the graph); `sentiment` is the "
+        "most probable class; `probability_positive` is the polarity P(positive) / (P(positive) + P(negative)).",
         "",
         "## Model",
-        f"- Tokenizer `{manifest.text_version}` (`functions/sentiment/text.py`), at most "
+        f"- Tokenizer `{manifest.text_version}` (`functions/sentiment/text.py`): negation scope (`neg_` prefix), "
+        f"contrast marker, elongation marker, emoticons and emoji, hashtags split into known words; at most "
         f"{manifest.max_tokens} tokens, vocabulary {len(manifest.vocabulary):,} tokens.",
-        f"- Embedding {network.get('embedding_dim')}-d, initialised from skip-gram Word2Vec trained on "
-        f"the training tweets (frozen: {not network.get('train_embeddings', False)}), masked padding → "
-        f"SpatialDropout1D({network.get('spatial_dropout')}) → Bidirectional LSTM({network.get('lstm_units')}) "
-        f"→ Dense({network.get('dense_units')}, relu) → Dropout({network.get('dropout')}) → Dense(1, sigmoid).",
+        f"- Embedding {network.get('embedding_dim')}-d, initialised from skip-gram Word2Vec trained on every training "
+        f"tweet (Sentiment140 and the hand-labelled sets, neutral ones included), masked padding → "
+        f"SpatialDropout1D({network.get('spatial_dropout')}) → Bidirectional LSTM({network.get('lstm_units')}) → "
+        f"Dense({network.get('dense_units')}, relu) → Dropout({network.get('dropout')}) → two heads.",
+        f"- Heads: {manifest.heads}.",
         f"- TFLite, builtin ops only, quantization `{manifest.quantization}`"
         + (f", {model_bytes / 1e6:.1f} MB" if model_bytes else "")
-        + "; input `[1, n]` int32 ids, each tweet scored at its exact length (no padding at serving).",
+        + "; input `[1, n]` int32 ids, each tweet scored at its exact length (no padding at serving); "
+        "output `[1, 3]`.",
         f"- Frameworks: {', '.join(f'{k} {v}' for k, v in manifest.frameworks.items())}.",
+    ]
+    if latency:
+        lines.append(f"- Latency (LiteRT, one thread, this machine at conversion): p50 {latency['p50_ms']:.3f} ms, "
+                     f"p95 {latency['p95_ms']:.3f} ms per tweet over {latency['n']:,} test-split tweets.")
+    lines += [
+        "",
+        "## Sentiment140 has no neutral class: how the loss handles it",
+        "Sentiment140's 2009 tweets were labelled by their emoticons: negative or positive, never neutral. "
+        "Taught as \"not neutral\", they would push the neutral class towards zero on exactly the everyday tweets "
+        "that are neutral; dropped, they would take away most of the polarity signal. So the network has two "
+        "sigmoid heads: the **polarity** head learns from every row labelled negative or positive (Sentiment140 "
+        "included); the **neutral** head learns from hand-labelled rows only, its loss masked (weight 0) on "
+        "Sentiment140 rows. A neutral hand-labelled row masks the polarity head in turn. The serving graph combines "
+        "them into one distribution: P(neutral) = n, P(positive) = (1 − n)·p, P(negative) = (1 − n)·(1 − p).",
         "",
         "## Data and splits",
-        f"- Sentiment140 (distant supervision: emoticon labels), {_n(split.get('rows_read'))} rows read from "
-        "the shared pool and text-only pool; duplicates found on the token sequence "
-        f"({split.get('dropped', {})}).",
-        f"- Training: {_n(split.get('train'))} tweets, of which {_n(split.get('train_random_sample'))} "
-        "from random samples; the others (head/tail blocks and text-only rows, where label and date are "
-        f"confounded) weigh {train.get('confounded_weight')} against 1.",
-        f"- Validation: {_n(split.get('validation'))} tweets drawn only from random-sample rows.",
-        f"- Model selection and early stopping: ROC-AUC on half of the hand-labelled TweetEval validation "
-        f"tweets ({split.get('tweeteval_select', '?')} binary); the other half "
-        f"({split.get('tweeteval_test', '?')}) is reported untouched.",
-        f"- Selected epoch {run_metrics.get('selected_epoch')} of {run_metrics.get('epochs_run')}; "
-        f"training took {run_metrics.get('training_minutes')} min on 2 CPU cores.",
+        f"- Weights: a hand-labelled row weighs {train.get('handlabelled_weight')} against a Sentiment140 "
+        f"random-sample row's 1, customer-family sets (brands, products: the airline's situation) "
+        f"{train.get('customer_weight')} times more again; Sentiment140 head/tail rows (label confounded with the "
+        f"date) {train.get('confounded_weight')}.",
+        "- Selection split (hand-labelled, stratified by source and label): early stopping on its three-class "
+        "log-loss, the calibration fitted on it. Test split (hand-labelled, same strata): reported only.",
+        f"- Selected epoch {run_metrics.get('selected_epoch')} of {run_metrics.get('epochs_run')}; training took "
+        f"{run_metrics.get('training_minutes')} min on 2 shared CPU cores.",
+        "- Never used for training, tuning or selection: the 2015 US airline sentiment tweets, Sentiment140's "
+        "manual test tweets, the SemEval-2017 Task 4 test set (TweetEval's test split).",
+    ]
+    split_stats = run_config.get("split", {})
+    if split_stats.get("labels"):
+        lines += ["", "Rows per split and label (after de-duplication on the token sequence):", "",
+                  "| split | negative | neutral | positive |", "|---|---|---|---|"]
+        for name, per_label in split_stats["labels"].items():
+            lines.append(f"| {name} | {per_label.get('negative', 0):,} | {per_label.get('neutral', 0):,} | "
+                         f"{per_label.get('positive', 0):,} |")
+    if sources:
+        lines += ["", "| set | family | terms |", "|---|---|---|"]
+        for source in sources:
+            lines.append(f"| {source} | {families.get(source, 'distant labels')} | {_licence(source)} |")
+    lines += [
         "",
         "## Metrics",
         "",
-        "Accuracy, macro-F1 and ROC-AUC at threshold 0.5.",
+        "Macro recall: the mean of the three classes' recalls (SemEval-2017's measure). Polarity figures on the "
+        "rows labelled negative or positive, positive when the polarity is ≥ 0.5. TF-IDF + LogReg: the three-class "
+        "baseline trained on the same training split; VADER: compound ≥ 0.05 positive, ≤ −0.05 negative, else "
+        "neutral.",
         "",
+        *_split_section("test", "Test split (hand-labelled, never used for a choice)", m),
+        *_split_section("select", "Selection split (hand-labelled, used for early stopping and calibration)", m),
     ]
-    for key, title in SETS:
+    validation = m.get("tflite", {}).get("validation", {}).get("all")
+    if validation:
+        lines += ["### Sentiment140 validation (random-sample rows, distant labels, no neutral)", "",
+                  f"Polarity accuracy {_f(validation.get('polarity_accuracy'))}, negative recall "
+                  f"{_f(validation.get('negative_recall'))} ({validation['n']:,} tweets; a neutral answer counts "
+                  "only through the polarity).", ""]
+    lines += ["## Previous bundle", "", f"`{PREVIOUS['version']}`: {PREVIOUS['summary']}.", "",
+              "| figure | previous bundle |", "|---|---|", *(f"| {k} | {v} |" for k, v in PREVIOUS["rows"]), ""]
+    if calibration:
+        biases = ", ".join(f"{c} {b:+.3f}" for c, b in zip(CLASSES, calibration["class_bias"], strict=True))
         lines += [
-            f"**{title}**",
+            "## Calibration",
+            "Fitted on the selection split, folded into the graph: each head's logit scaled and shifted (polarity "
+            f"×{calibration['polarity_scale']:.3f} {calibration['polarity_shift']:+.3f}, neutral "
+            f"×{calibration['neutral_scale']:.3f} {calibration['neutral_shift']:+.3f}), then a bias per class on "
+            f"the log-probabilities ({biases}) "
+            "so that the shares of arg-max answers match the true shares. On the test split:",
             "",
-            "| model | accuracy | macro-F1 | ROC-AUC |",
-            "|---|---|---|---|",
-            _row("TF-IDF + logistic regression (baseline)", m.get("baseline_tfidf_logreg", {}).get(key)),
-            _row("BiLSTM, Keras float32", m.get("keras_float", {}).get(key)),
-            _row(f"BiLSTM, TFLite {manifest.quantization} (this bundle)", m.get("tflite", {}).get(key)),
+            *_calibration_table(m),
+            "",
+            "![reliability](plots/reliability.png)",
             "",
         ]
     if parity:
         lines += [
             "## Parity of this bundle with the Keras model",
-            f"{parity['n']:,} validation tweets scored by the serving code: {parity['label_flips']} label flips "
-            f"({parity['flip_rate']:.2%}), max |Δp| {parity['max_abs_diff']:.4f}, mean |Δp| "
-            f"{parity['mean_abs_diff']:.5f} (gate: ≤ {parity['limits']['max_flip_rate']:.1%} flips, "
-            f"|Δp| ≤ {parity['limits']['max_abs_diff']}).",
+            f"{parity['n']:,} held-out tweets scored by the serving code: {parity['label_flips']} changes of the "
+            f"most probable class ({parity['flip_rate']:.2%}), max |Δp| {parity['max_abs_diff']:.4f} over the three "
+            f"probabilities, mean |Δp| {parity['mean_abs_diff']:.5f} (gate: ≤ {parity['limits']['max_flip_rate']:.1%} "
+            f"flips, |Δp| ≤ {parity['limits']['max_abs_diff']}).",
             "",
         ]
     if notes:
@@ -99,14 +212,12 @@ def render(manifest: bundles.Manifest, run_metrics: dict, run_config: dict, mode
         "![confusion matrices](plots/confusion_matrix.png)",
         "",
         "## Known limits",
-        "- **Distant-supervision labels.** Sentiment140 labels come from emoticons that were removed from "
-        "the text; they are noisy, and the model never saw the emoticons that defined them.",
-        "- **2009 vocabulary.** The tweets are from April–June 2009: newer words, names and emoji are "
-        "mostly unknown tokens; airline-specific language is rare in the training data.",
-        "- **Binary.** Neutral tweets get a score somewhere in the middle; there is no neutral class. "
-        "TweetEval figures leave its neutral tweets out.",
+        "- **Sarcasm and irony** (\"great, another delay\") read as positive more often than not.",
+        "- **Neutral is the hardest class**: the sets disagree on where neutral ends (news, questions, mixed "
+        "feelings); per-source recall of neutral varies widely (tables above).",
+        "- **Domain**: few airline tweets in the training data (the airline set is a held-out judge); the customer "
+        "family (brands, products) stands in for it.",
         "- **English only.** Other languages get scores, not meaningful ones.",
-        "- Sarcasm, negated irony and comparisons are frequent errors of models of this size.",
         "",
     ]
     return "\n".join(lines)

@@ -1,8 +1,17 @@
-"""The BiLSTM: Word2Vec-initialised embedding (masked) → BiLSTM → dense head → sigmoid.
+"""The BiLSTM: Word2Vec-initialised embedding (masked) → BiLSTM → dense → two sigmoid heads.
 
-Built twice with the same layers: a training graph with a free batch dimension, and a serving graph
-with batch fixed at 1 and a free length, the only shape that converts to TFLite builtin ops (the
-LSTM becomes a WHILE loop instead of TensorList ops, which would need Flex).
+- the **polarity** head: negative (0) vs positive (1), learnt from every row labelled negative or
+  positive, Sentiment140's emoticon-labelled rows included;
+- the **neutral** head: neutral (1) vs not (0), learnt from hand-labelled rows only: Sentiment140 has
+  no neutral class, so its rows carry no neutral label, and their loss on this head is masked.
+
+The training graph answers the two heads' logits, ``[batch, 2]``. The serving graph (batch fixed at 1,
+free length: the only shape that converts to TFLite builtin ops) folds the calibration in and answers
+one ``[1, 3]`` row, the probabilities of negative, neutral, positive::
+
+    P(neutral) = n    P(positive) = (1 - n) p    P(negative) = (1 - n) (1 - p)
+
+then a per-class bias on the log-probabilities and a softmax (``Calibration``).
 """
 
 from __future__ import annotations
@@ -13,6 +22,12 @@ import keras
 import numpy as np
 
 INPUT_NAME = "token_ids"
+POLARITY, NEUTRAL = 0, 1  # columns of the heads' output
+HEADS = (
+    "two sigmoid heads on one BiLSTM: polarity (negative vs positive, every labelled row) and neutral (neutral vs "
+    "not, hand-labelled rows only); P(neutral)=n, P(positive)=(1-n)p, P(negative)=(1-n)(1-p), calibrated "
+    "(temperature and bias per head, a bias per class) in the graph"
+)
 
 
 @dataclass(frozen=True)
@@ -30,7 +45,63 @@ class NetworkConfig:
         return asdict(self)
 
 
+@dataclass(frozen=True)
+class Calibration:
+    """Fitted on the selection split (``converter.calibrate``): each head's logit z becomes
+    ``scale * z + shift``; then ``class_bias`` is added to the three log-probabilities."""
+
+    polarity_scale: float = 1.0
+    polarity_shift: float = 0.0
+    neutral_scale: float = 1.0
+    neutral_shift: float = 0.0
+    class_bias: tuple[float, float, float] = (0.0, 0.0, 0.0)
+
+    def to_dict(self) -> dict:
+        return {**asdict(self), "class_bias": list(self.class_bias)}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Calibration:
+        return cls(**{**data, "class_bias": tuple(data["class_bias"])})
+
+
+def _log_sigmoid(x):
+    """log(sigmoid(x)) with builtin TFLite ops only, stable for large |x|."""
+    ops = keras.ops
+    return -ops.relu(-x) - ops.log(1.0 + ops.exp(-ops.abs(x)))
+
+
+def three_class_probabilities(logits, calibration: Calibration):
+    """Heads' logits ``[batch, 2]`` → calibrated P(negative, neutral, positive) ``[batch, 3]``: the serving
+    graph's last step, and (on numpy logits) how training and calibration score, so it is written once."""
+    ops = keras.ops
+    logits = ops.convert_to_tensor(logits, dtype="float32")
+    polarity = logits[:, POLARITY:POLARITY + 1] * calibration.polarity_scale + calibration.polarity_shift
+    neutral = logits[:, NEUTRAL:NEUTRAL + 1] * calibration.neutral_scale + calibration.neutral_shift
+    not_neutral = _log_sigmoid(-neutral)
+    log_probabilities = ops.concatenate(
+        [not_neutral + _log_sigmoid(-polarity), _log_sigmoid(neutral), not_neutral + _log_sigmoid(polarity)], axis=-1
+    )
+    bias = ops.convert_to_tensor(np.asarray(calibration.class_bias, dtype="float32"))
+    return ops.softmax(log_probabilities + bias, axis=-1)
+
+
+def probabilities_of_logits(logits: np.ndarray, calibration: Calibration) -> np.ndarray:
+    return np.asarray(keras.ops.convert_to_numpy(three_class_probabilities(logits, calibration)), dtype=np.float64)
+
+
+class ThreeClasses(keras.layers.Layer):
+    """The serving graph's last layer: the two heads' logits → calibrated probabilities ``[batch, 3]``."""
+
+    def __init__(self, calibration: Calibration, **kwargs):
+        super().__init__(**kwargs)
+        self.calibration = calibration
+
+    def call(self, logits):
+        return three_class_probabilities(logits, self.calibration)
+
+
 def build(config: NetworkConfig, batch_size: int | None = None) -> keras.Model:
+    """The training graph: token ids → the two heads' logits ``[batch, 2]``."""
     inputs = keras.Input(batch_shape=(batch_size, None), dtype="int32", name=INPUT_NAME)
     x = keras.layers.Embedding(
         config.vocabulary_size,
@@ -46,8 +117,23 @@ def build(config: NetworkConfig, batch_size: int | None = None) -> keras.Model:
     )(x)
     x = keras.layers.Dense(config.dense_units, activation="relu", name="dense")(x)
     x = keras.layers.Dropout(config.dropout, name="dropout")(x)
-    outputs = keras.layers.Dense(1, activation="sigmoid", name="probability_positive")(x)
+    outputs = keras.layers.Dense(2, name="heads")(x)  # logits: polarity, neutral
     return keras.Model(inputs, outputs, name="bilstm_sentiment")
+
+
+def masked_head_loss(y_true, logits):
+    """Binary cross-entropy of both heads, each row weighted per head: ``y_true`` is ``[batch, 4]`` =
+    (polarity label, polarity weight, neutral label, neutral weight); a weight of 0 masks the head
+    for that row (a neutral row teaches no polarity; a Sentiment140 row no neutrality)."""
+    ops = keras.ops
+    losses = []
+    for column, (label, weight) in ((POLARITY, (0, 1)), (NEUTRAL, (2, 3))):
+        z = logits[:, column]
+        y = y_true[:, label]
+        # BCE from logits: max(z, 0) - z*y + log(1 + exp(-|z|))
+        bce = ops.relu(z) - z * y + ops.log(1.0 + ops.exp(-ops.abs(z)))
+        losses.append(bce * y_true[:, weight])
+    return losses[0] + losses[1]
 
 
 def build_trainable(config: NetworkConfig, embedding_matrix: np.ndarray) -> keras.Model:
@@ -58,12 +144,15 @@ def build_trainable(config: NetworkConfig, embedding_matrix: np.ndarray) -> kera
     return model
 
 
-def serving_graph(trained: keras.Model) -> keras.Model:
-    """The same weights in the batch-1, free-length graph that the TFLite converter accepts."""
+def serving_graph(trained: keras.Model, calibration: Calibration, batch_size: int | None = 1) -> keras.Model:
+    """The same weights in the batch-1, free-length graph that the TFLite converter accepts, ending in
+    the calibrated three-class probabilities ``[1, 3]``. (``batch_size=None``: the same float graph for
+    batched scoring, the parity gate's reference.)"""
     config = NetworkConfig(**trained_config(trained))
-    serving = build(config, batch_size=1)
-    serving.set_weights(trained.get_weights())
-    return serving
+    heads = build(config, batch_size=batch_size)
+    heads.set_weights(trained.get_weights())
+    probabilities = ThreeClasses(calibration, name="probabilities")(heads.output)
+    return keras.Model(heads.input, probabilities, name="bilstm_sentiment_serving")
 
 
 def trained_config(model: keras.Model) -> dict:
@@ -91,11 +180,14 @@ def pad(sequences: list[list[int]], length: int | None = None) -> np.ndarray:
 
 
 def predict_padded(model: keras.Model, sequences: list[list[int]], batch_size: int = 512) -> np.ndarray:
-    """Float-model probabilities, batched by similar length (masking makes padding irrelevant)."""
+    """The model's outputs ``[n, k]`` (heads' logits, or probabilities for the serving graph), batched by
+    similar length (masking makes padding irrelevant)."""
     order = np.argsort([len(s) for s in sequences], kind="stable")
-    result = np.empty(len(sequences), dtype=np.float64)
+    result = None
     for start in range(0, len(order), batch_size):
         chunk = order[start : start + batch_size]
-        batch = pad([sequences[i] for i in chunk])
-        result[chunk] = model.predict_on_batch(batch).reshape(-1)
-    return result
+        values = np.asarray(model.predict_on_batch(pad([sequences[i] for i in chunk])), dtype=np.float64)
+        if result is None:
+            result = np.empty((len(sequences), values.shape[-1]), dtype=np.float64)
+        result[chunk] = values.reshape(len(chunk), -1)
+    return result if result is not None else np.empty((0, 0))

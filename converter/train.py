@@ -1,14 +1,19 @@
-"""Train the BiLSTM + Word2Vec sentiment model and its TF-IDF baseline; write a run directory.
+"""Train the three-class BiLSTM + Word2Vec sentiment model; write a run directory.
 
 A run directory holds everything ``convert`` needs and nothing from the shared data but the
-held-out texts used to check parity::
+held-out texts used for parity and reporting::
 
-    model.keras  vocabulary.json  config.json  history.json  metrics.json
-    validation.jsonl  tweeteval_select.jsonl  tweeteval_test.jsonl  baseline.joblib  plots/*.png
+    model.keras  vocabulary.json  calibration.json  config.json  history.json  metrics.json
+    validation.jsonl  select.jsonl  test.jsonl  plots/*.png
 
-Selection: early stopping and the choice of epoch follow ROC-AUC on the *hand-labelled* TweetEval
-selection half, not Sentiment140 validation: emoticon labels and the head/tail date confound
-reward memorising 2009 topics, which validation accuracy cannot see.
+Rows and heads (``converter.network``): every row labelled negative or positive trains the polarity
+head; only hand-labelled rows train the neutral head (Sentiment140 has no neutral: its rows are masked
+there, not taught "not neutral"). Hand-labelled rows weigh ``handlabelled_weight`` against a
+Sentiment140 random-sample row's 1 (head/tail rows, whose label is confounded with the date,
+``confounded_weight``), customer-family sets ``customer_weight`` times more again.
+
+Selection: early stopping and the kept epoch follow the three-class log-loss on the hand-labelled
+selection split; the calibration is fitted there too. The test split is only reported.
 """
 
 from __future__ import annotations
@@ -26,47 +31,70 @@ import numpy as np
 
 from sentiment.text import TEXT_VERSION, tokenize
 
-from . import baseline, plots
-from .data import Example, write_jsonl
+from .data import NEGATIVE, NEUTRAL, POSITIVE, Example
 from .embeddings import EmbeddingConfig, build_vocabulary, embedding_matrix, train_word2vec
-from .metrics import binary_metrics
-from .split import Split, build_split
+from .handlabelled import CUSTOMER, SOURCE_FAMILY
+from .metrics import COLUMN, by_source, three_class_metrics
+from .split import Split, build_split, is_handlabelled
 from .tracking import flatten, mlflow_run
 
 log = logging.getLogger(__name__)
 
+EVALUATED = ("validation", "select", "test")  # the run directory's held-out sets, as JSONL
+
 
 @dataclass
 class TrainConfig:
-    data_dir: str
-    output_dir: str
-    validation_size: int = 6_000
-    max_train_rows: int | None = None  # a quick run on a subset
-    epochs: int = 10
-    patience: int = 3
-    batch_size: int = 128
+    data_dir: str = field(default="", metadata={"cli": False})
+    output_dir: str = field(default="", metadata={"cli": False})
+    max_train_rows: int | None = field(default=None, metadata={"help": "train on the first N rows only (a quick run)",
+                                                               "type": int})
+    epochs: int = field(default=6, metadata={"help": "epochs with the Word2Vec vectors frozen, at most"})
+    patience: int = field(default=2, metadata={"help": "epochs without a better selection log-loss before stopping"})
+    batch_size: int = 256
     learning_rate: float = 2e-3
-    confounded_weight: float = 0.2  # sample weight of rows not from a random sample (head/tail)
+    handlabelled_weight: float = field(default=4.0, metadata={"help": "weight of a hand-labelled row"})
+    customer_weight: float = field(default=3.0, metadata={
+        "help": "extra factor for the customer-family hand-labelled sets (brands, products)"})
+    confounded_weight: float = field(default=0.2, metadata={
+        "help": "weight of Sentiment140 head/tail and text-only rows (random-sample rows weigh 1)"})
     lstm_units: int = 64
     dense_units: int = 64
-    train_embeddings: bool = False
-    fine_tune_epochs: int = 3  # after training with frozen Word2Vec vectors, tune them this long
+    train_embeddings: bool = field(default=False, metadata={"help": "train the Word2Vec vectors from the start"})
+    fine_tune_epochs: int = field(default=1, metadata={
+        "help": "after the frozen-embedding phase, tune the embedding for up to N epochs (kept if it helps)"})
     seed: int = 42
     embedding: EmbeddingConfig = field(default_factory=EmbeddingConfig)
-    mlflow: bool = True
+    mlflow: bool = field(default=True, metadata={"help": "log the run to MLflow"})
 
     def to_dict(self) -> dict:
         return asdict(self)
 
 
-def sample_weights(examples: list[Example], confounded_weight: float) -> np.ndarray:
-    """Random-sample rows weigh 1, confounded (head/tail, text-only) rows ``confounded_weight``.
-    (Rescaling each class to the same total weight was tried too: no measurable change; not kept.)"""
-    weights = np.array([1.0 if e.random_sample else confounded_weight for e in examples], dtype=np.float32)
-    return weights * (len(weights) / weights.sum())  # keep the mean weight at 1 (same loss scale)
+def row_weights(examples: list[Example], config: TrainConfig) -> np.ndarray:
+    """Per-row weight, normalised to a mean of 1 (the loss keeps its scale)."""
+    weights = np.empty(len(examples), dtype=np.float32)
+    for i, example in enumerate(examples):
+        family = SOURCE_FAMILY.get(example.source)
+        if family is None:  # Sentiment140
+            weights[i] = 1.0 if example.random_sample else config.confounded_weight
+        else:
+            weights[i] = config.handlabelled_weight * (config.customer_weight if family == CUSTOMER else 1.0)
+    return weights * (len(weights) / max(float(weights.sum()), 1e-9))
 
 
-def length_bucketed_batches(sequences, labels, weights, batch_size: int, seed: int):
+def head_targets(examples: list[Example], weights: np.ndarray) -> np.ndarray:
+    """``[n, 4]``: polarity label and weight, neutral label and weight (``network.masked_head_loss``)."""
+    targets = np.zeros((len(examples), 4), dtype=np.float32)
+    for i, example in enumerate(examples):
+        if example.label in (NEGATIVE, POSITIVE):
+            targets[i, 0], targets[i, 1] = float(example.label == POSITIVE), weights[i]
+        if is_handlabelled(example):  # neutral or not is known
+            targets[i, 2], targets[i, 3] = float(example.label == NEUTRAL), weights[i]
+    return targets
+
+
+def length_bucketed_batches(sequences, targets: np.ndarray, batch_size: int, seed: int):
     """An endless tf.data stream of batches of similar-length tweets (little padding), reshuffled
     every pass; returns (dataset, batches per epoch). The signature is explicit: inferred from the
     first batches, the length dimension could be frozen."""
@@ -84,55 +112,75 @@ def length_bucketed_batches(sequences, labels, weights, batch_size: int, seed: i
             chunks = [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
             rng.shuffle(chunks)
             for rows in chunks:
-                yield pad([sequences[i] for i in rows]), labels[rows], weights[rows]
+                yield pad([sequences[i] for i in rows]), targets[rows]
 
-    signature = (
-        tf.TensorSpec((None, None), tf.int32),
-        tf.TensorSpec((None,), tf.float32),
-        tf.TensorSpec((None,), tf.float32),
-    )
+    signature = (tf.TensorSpec((None, None), tf.int32), tf.TensorSpec((None, targets.shape[1]), tf.float32))
     return tf.data.Dataset.from_generator(batches, output_signature=signature).prefetch(4), steps
 
 
-def evaluation_callback(evaluations: dict[str, tuple[list[list[int]], np.ndarray]]):
-    """Adds ``<set>_auc``/``<set>_accuracy``/``<set>_loss`` to the epoch logs, before EarlyStopping."""
+def evaluation_callback(evaluations: dict[str, tuple[list[list[int]], list[int]]]):
+    """Adds ``<set>_loss`` (three-class log-loss, uncalibrated), ``<set>_macro_recall`` and
+    ``<set>_polarity_accuracy`` to the epoch logs, before EarlyStopping reads them."""
     import keras
 
-    from .network import predict_padded
+    from .network import Calibration, predict_padded, probabilities_of_logits
 
     class Evaluate(keras.callbacks.Callback):
         def on_epoch_end(self, epoch, logs=None):
             for name, (sequences, labels) in evaluations.items():
-                probabilities = predict_padded(self.model, sequences)
-                metrics = binary_metrics(labels, probabilities)
-                clipped = np.clip(probabilities, 1e-7, 1 - 1e-7)
-                loss = -np.mean(labels * np.log(clipped) + (1 - labels) * np.log(1 - clipped))
-                logs[f"{name}_auc"] = metrics["roc_auc"]
-                logs[f"{name}_accuracy"] = metrics["accuracy"]
-                logs[f"{name}_loss"] = float(loss)
+                probabilities = probabilities_of_logits(predict_padded(self.model, sequences), Calibration())
+                scores = three_class_metrics(labels, probabilities)
+                if NEUTRAL in labels:
+                    logs[f"{name}_loss"] = log_loss(labels, probabilities)
+                    logs[f"{name}_macro_recall"] = scores["macro_recall"]
+                logs[f"{name}_polarity_accuracy"] = scores["polarity_accuracy"]
+                logs[f"{name}_negative_recall"] = scores["negative_recall"]
 
     return Evaluate()
 
 
+def log_loss(labels, probabilities: np.ndarray) -> float:
+    """Mean negative log-probability of the true class (``probabilities`` in CLASSES order)."""
+    picked = probabilities[np.arange(len(labels)), [COLUMN[label] for label in labels]]
+    return float(-np.mean(np.log(np.clip(picked, 1e-12, 1.0))))
+
+
+def report(examples: list[Example], probabilities: np.ndarray) -> dict:
+    """The figures of ``probabilities`` on ``examples``: all rows, each family, each source."""
+    labels = np.array([e.label for e in examples])
+    return by_source(examples, lambda rows: three_class_metrics(labels[rows], probabilities[rows]))
+
+
 def fine_tune(model, batches, config: TrainConfig, evaluations, history: dict, fit: dict) -> dict:
     """Phase 2: unfreeze the Word2Vec embedding at a tenth of the learning rate. Kept only if it
-    improves the selection AUC; otherwise the frozen-embedding weights are put back."""
+    lowers the selection log-loss; otherwise the frozen-embedding weights are put back."""
     import keras
 
-    frozen_weights, frozen_best = model.get_weights(), max(history["tweeteval_select_auc"])
+    from .network import masked_head_loss
+
+    frozen_weights, frozen_best = model.get_weights(), min(history["select_loss"])
     model.get_layer("embedding").trainable = True
-    model.compile(optimizer=keras.optimizers.Adam(config.learning_rate / 10), loss="binary_crossentropy",
-                  metrics=["accuracy"])
+    model.compile(optimizer=keras.optimizers.Adam(config.learning_rate / 10), loss=masked_head_loss)
     log.info("fine-tuning the embedding for up to %d epochs", config.fine_tune_epochs)
-    stop = keras.callbacks.EarlyStopping(monitor="tweeteval_select_auc", mode="max", patience=1,
-                                         restore_best_weights=True)
+    stop = keras.callbacks.EarlyStopping(monitor="select_loss", mode="min", patience=1, restore_best_weights=True)
     tuned = model.fit(batches, epochs=config.fine_tune_epochs, callbacks=[evaluation_callback(evaluations), stop],
                       **fit).history
-    if max(tuned["tweeteval_select_auc"]) <= frozen_best:
-        log.info("fine-tuning did not help the selection AUC: keeping the frozen-embedding model")
+    if min(tuned["select_loss"]) >= frozen_best:
+        log.info("fine-tuning did not lower the selection log-loss: keeping the frozen-embedding model")
         model.get_layer("embedding").trainable = False
         model.set_weights(frozen_weights)
     return {k: list(history[k]) + list(tuned.get(k, [])) for k in history}
+
+
+def write_examples(path: Path, examples: list[Example]) -> None:
+    with open(path, "w", encoding="utf-8") as handle:
+        for e in examples:
+            handle.write(json.dumps({"text": e.text, "label": e.label, "source": e.source}, ensure_ascii=False) + "\n")
+
+
+def read_examples(path: Path) -> list[Example]:
+    with open(path, encoding="utf-8") as handle:
+        return [Example(r["text"], r["label"], r["source"]) for r in map(json.loads, handle)]
 
 
 def train(config: TrainConfig, split: Split | None = None) -> Path:
@@ -142,27 +190,27 @@ def train(config: TrainConfig, split: Split | None = None) -> Path:
     np.random.seed(config.seed)
     run_dir = Path(config.output_dir)
     (run_dir / "plots").mkdir(parents=True, exist_ok=True)
-
-    split = split or build_split(Path(config.data_dir), config.validation_size, config.seed)
+    split = split or build_split(Path(config.data_dir), seed=config.seed)
     if config.max_train_rows:
         split.train = split.train[: config.max_train_rows]
-        split.stats["train"] = len(split.train)
-        split.stats["train_random_sample"] = sum(e.random_sample for e in split.train)
-    for name in ("validation", "tweeteval_select", "tweeteval_test"):
-        write_jsonl(run_dir / f"{name}.jsonl", getattr(split, name))
+    for name in EVALUATED:
+        write_examples(run_dir / f"{name}.jsonl", getattr(split, name))
 
     from tqdm.auto import tqdm
 
     train_tokens = [tokenize(e.text) for e in tqdm(split.train, desc="tokenizing", unit=" tweets", mininterval=1)]
     vocabulary = build_vocabulary(train_tokens, config.embedding)
-    word2vec = train_word2vec(train_tokens, config.embedding)
+    sequences = [vocabulary.encode_tokens(t) for t in train_tokens]
+    # Word2Vec learns the tokens the network sees: hashtags split, unknown negated words as their word
+    word2vec = train_word2vec([[vocabulary.tokens[i] for i in s] for s in sequences], config.embedding)
     matrix, coverage = embedding_matrix(vocabulary, word2vec, config.seed)
     log.info("vocabulary %d tokens, %.1f%% with a Word2Vec vector", len(vocabulary), 100 * coverage)
     (run_dir / "vocabulary.json").write_text(json.dumps(vocabulary.tokens, ensure_ascii=False))
 
     import keras
 
-    from .network import NetworkConfig, build_trainable, predict_padded
+    from . import baseline, calibrate, plots
+    from .network import NetworkConfig, build_trainable, masked_head_loss, predict_padded, probabilities_of_logits
 
     keras.utils.set_random_seed(config.seed)
     network = NetworkConfig(
@@ -171,28 +219,20 @@ def train(config: TrainConfig, split: Split | None = None) -> Path:
         train_embeddings=config.train_embeddings,
     )
     model = build_trainable(network, matrix)
-    model.compile(
-        optimizer=keras.optimizers.Adam(config.learning_rate),
-        loss="binary_crossentropy",
-        metrics=["accuracy"],  # by keyword: positionally it would land in loss_weights
-    )
-    sequences = [vocabulary.encode_tokens(t) for t in train_tokens]
+    model.compile(optimizer=keras.optimizers.Adam(config.learning_rate), loss=masked_head_loss)
     keep = [i for i, s in enumerate(sequences) if s]
-    labels = np.array([split.train[i].label for i in keep], dtype=np.float32)
-    weights = sample_weights([split.train[i] for i in keep], config.confounded_weight)
-    batches, steps = length_bucketed_batches(
-        [sequences[i] for i in keep], labels, weights, config.batch_size, config.seed
-    )
+    kept = [split.train[i] for i in keep]
+    targets = head_targets(kept, row_weights(kept, config))
+    batches, steps = length_bucketed_batches([sequences[i] for i in keep], targets, config.batch_size, config.seed)
 
     def encoded(examples):
-        return [vocabulary.encode(e.text) or [1] for e in examples], np.array([e.label for e in examples])
+        return [vocabulary.encode(e.text) or [1] for e in examples], [e.label for e in examples]
 
-    evaluations = {"validation": encoded(split.validation), "tweeteval_select": encoded(split.tweeteval_select)}
+    evaluations = {"validation": encoded(split.validation), "select": encoded(split.select)}
     callbacks = [
         evaluation_callback(evaluations),
-        keras.callbacks.EarlyStopping(
-            monitor="tweeteval_select_auc", mode="max", patience=config.patience, restore_best_weights=True
-        ),
+        keras.callbacks.EarlyStopping(monitor="select_loss", mode="min", patience=config.patience,
+                                      restore_best_weights=True),
     ]
     fit = dict(steps_per_epoch=steps, shuffle=False, verbose=1 if sys.stderr.isatty() else 2)
     history = model.fit(batches, epochs=config.epochs, callbacks=callbacks, **fit).history
@@ -200,34 +240,25 @@ def train(config: TrainConfig, split: Split | None = None) -> Path:
     if config.fine_tune_epochs and not config.train_embeddings:
         history = fine_tune(model, batches, config, evaluations, history, fit)
     history = {k: [float(v) for v in values] for k, values in history.items()}
-    best_epoch = int(np.argmax(history["tweeteval_select_auc"])) + 1
+    best_epoch = int(np.argmin(history["select_loss"])) + 1
     model.save(run_dir / "model.keras")
 
-    log.info("evaluating the float model and training the TF-IDF baseline")
-    sets = {
-        "validation": split.validation,
-        "tweeteval_select": split.tweeteval_select,
-        "tweeteval_test": split.tweeteval_test,
-        "tweeteval_all": split.tweeteval_select + split.tweeteval_test,
-    }
-    float_metrics = {
-        name: binary_metrics([e.label for e in examples], predict_padded(model, encoded(examples)[0]))
-        for name, examples in sets.items()
-    }
-    baseline_model, baseline_c = baseline.train(split.train, split.tweeteval_select,
-                                                sample_weights(split.train, config.confounded_weight))
-    baseline_metrics = {
-        name: binary_metrics([e.label for e in examples], baseline.probabilities(baseline_model, examples))
-        for name, examples in sets.items()
-    }
-    import joblib
-
-    joblib.dump(baseline_model, run_dir / "baseline.joblib")
+    log.info("calibrating on the selection split, evaluating the float model")
+    select_logits = predict_padded(model, encoded(split.select)[0])
+    calibration = calibrate.fit(select_logits, [e.label for e in split.select])
+    (run_dir / "calibration.json").write_text(json.dumps(calibration.to_dict(), indent=2))
+    probabilities = {name: probabilities_of_logits(predict_padded(model, encoded(getattr(split, name))[0]),
+                                                   calibration) for name in EVALUATED}
+    float_metrics = {name: report(getattr(split, name), probabilities[name]) for name in EVALUATED}
+    log.info("training the references: TF-IDF + logistic regression, VADER")
+    references = baseline.evaluate(split)
 
     minutes = (time.time() - started) / 60
     metrics = {
         "keras_float": float_metrics,
-        "baseline_tfidf_logreg": {**baseline_metrics, "C": baseline_c},
+        "baseline_tfidf_logreg": references["tfidf_logreg"],
+        "vader": references["vader"],
+        "calibration": calibration.to_dict(),
         "selected_epoch": best_epoch,
         "epochs_run": len(history["loss"]),
         "training_minutes": round(minutes, 1),
@@ -235,6 +266,7 @@ def train(config: TrainConfig, split: Split | None = None) -> Path:
     run_config = {
         "train": config.to_dict(), "network": network.to_dict(), "text_version": TEXT_VERSION,
         "vocabulary_size": len(vocabulary), "word2vec_coverage": round(coverage, 4), "split": split.stats,
+        "families": dict(SOURCE_FAMILY),
     }
     (run_dir / "metrics.json").write_text(json.dumps(metrics, indent=2))
     (run_dir / "config.json").write_text(json.dumps(run_config, indent=2))
@@ -242,10 +274,11 @@ def train(config: TrainConfig, split: Split | None = None) -> Path:
     fine_tune_from = frozen_epochs + 1 if len(history["loss"]) > frozen_epochs else None
     plots.training_curves(history, run_dir / "plots" / "training_curves.png", best_epoch, fine_tune_from)
     plots.confusion_matrices(
-        {"Sentiment140 validation": float_metrics["validation"]["confusion"],
-         "TweetEval (binary)": float_metrics["tweeteval_all"]["confusion"]},
+        {"selection split": float_metrics["select"]["all"]["confusion"],
+         "test split": float_metrics["test"]["all"]["confusion"]},
         run_dir / "plots" / "confusion_matrix.png",
     )
+    plots.reliability([e.label for e in split.test], probabilities["test"], run_dir / "plots" / "reliability.png")
     if config.mlflow:
         _log_to_mlflow(run_dir, run_config, history, metrics)
     log.info("run written to %s in %.1f min", run_dir, minutes)
@@ -260,6 +293,7 @@ def _log_to_mlflow(run_dir: Path, run_config: dict, history: dict, metrics: dict
                 {k: v[epoch] for k, v in history.items() if not math.isnan(v[epoch])}, step=epoch + 1
             )
         mlflow.log_metrics(flatten("", metrics))
-        for name in ("metrics.json", "config.json", "history.json", "vocabulary.json", "model.keras"):
+        for name in ("metrics.json", "config.json", "history.json", "calibration.json", "vocabulary.json",
+                     "model.keras"):
             mlflow.log_artifact(str(run_dir / name))
         mlflow.log_artifacts(str(run_dir / "plots"), artifact_path="plots")

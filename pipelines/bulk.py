@@ -80,6 +80,8 @@ def parser() -> argparse.ArgumentParser:
     option("--text-column", default="text", help="CSV column or JSON key holding the tweet (default: text)")
     option("--max-chars", type=int, default=MAX_CHARS, help=f"longer texts are rejected (default: {MAX_CHARS:,})")
     option("--quiet", action="store_true", help="no progress line, no summary")
+    option("--no-wait", action="store_true",
+           help="on Dataflow: submit the job and return (what a Flex Template launcher needs); no summary")
     return parser
 
 
@@ -140,10 +142,12 @@ def main(argv: list[str] | None = None) -> int:
 
     from pipelines import progress
 
-    with progress.Reporter(options, enabled=not args.quiet and sys.stderr.isatty()) as reporter:
+    with progress.Reporter(options, enabled=not args.quiet and sys.stderr.isatty(), wait=not args.no_wait) as reporter:
         pipeline = beam.Pipeline(options=reporter.options)
         build(pipeline, args, reporter.tap)
         result = reporter.run(pipeline)
-    if not args.quiet:
+    if args.no_wait and reporter.remote:
+        print(f"submitted job {getattr(result, 'job_id', lambda: '?')()}", file=sys.stderr)
+    elif not args.quiet:
         print(summary(progress.counters(result)), file=sys.stderr)
     return 0

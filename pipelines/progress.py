@@ -74,15 +74,22 @@ class Reporter:
     """``with Reporter(options, enabled) as reporter: ... reporter.run(pipeline)``; ``tap()`` to count a
     PCollection's elements on the line (local runners)."""
 
-    def __init__(self, options, enabled: bool, label: str = "lines"):
+    def __init__(self, options, enabled: bool, label: str = "lines", wait: bool = True):
         from apache_beam.options.pipeline_options import StandardOptions
 
         self.options = options
         self._enabled = enabled
+        # A Flex Template launcher must submit and return: waiting for the job there blocks the launch
+        # until it times out. Only a remote job can be left running; a local runner always waits.
+        self._wait = wait
         self._label = label
         runner = options.view_as(StandardOptions).runner or "DirectRunner"
         self._remote = "Dataflow" in str(runner)
         self._directory: str | None = None
+
+    @property
+    def remote(self) -> bool:
+        return self._remote
 
     def __enter__(self) -> Reporter:
         if self._enabled and not self._remote:
@@ -104,6 +111,8 @@ class Reporter:
         started = time.monotonic()
         if self._remote:
             result = pipeline.run()
+            if not self._wait:
+                return result
             if self._enabled:
                 while result.state not in ("DONE", "FAILED", "CANCELLED", "UPDATED", "DRAINED"):
                     self._line(sum(n for k, n in counters(result).items() if k != "files"), started)

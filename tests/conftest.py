@@ -1,4 +1,5 @@
-"""Shared fixtures: a tiny model trained through the real pipeline, emulators, the committed model."""
+"""Shared fixtures: a tiny model trained through the real pipeline, a three-class serving bundle, emulators,
+the committed model."""
 
 from __future__ import annotations
 
@@ -34,6 +35,15 @@ def tiny_bundle(tiny_run, tmp_path_factory) -> Path:
     from converter.convert import convert_run
 
     return convert_run(tiny_run, tmp_path_factory.mktemp("bundles"))
+
+
+@pytest.fixture(scope="session")
+def serving_bundle(tmp_path_factory) -> Path:
+    """A real three-class bundle (schema 2, a softmax over negative/neutral/positive) for the serving tests:
+    trained in seconds on synthetic tweets, independent of the converter's training recipe."""
+    from .bundle_factory import build_bundle
+
+    return build_bundle(tmp_path_factory.mktemp("serving-bundles"))
 
 
 @pytest.fixture(scope="session")

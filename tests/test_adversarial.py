@@ -19,7 +19,7 @@ import pytest
 from devstack import topology
 from devstack.functions import FunctionServer
 
-from .functions_support import store_with
+from .functions_support import assert_prediction, store_with
 from .test_pubsub_e2e import pull_all, start_scorer
 
 pytestmark = [pytest.mark.slow, pytest.mark.adversarial]
@@ -76,9 +76,9 @@ def hostile_body(rng: random.Random) -> bytes:
     return json.dumps(hostile_values(rng)).encode("utf-8", "surrogatepass")
 
 
-def test_hostile_http_bodies_get_no_5xx_and_strict_json(tiny_bundle, tmp_path):
+def test_hostile_http_bodies_get_no_5xx_and_strict_json(serving_bundle, tmp_path):
     store = tmp_path / "store"
-    store_with(tiny_bundle, store)
+    store_with(serving_bundle, store)
     env = {"MODEL_URI": str(store), "METRICS_EXPORTER": "none", "GOOGLE_CLOUD_PROJECT": "",
            "REQUEST_READ_SECONDS": "5", "FEEDBACK_PER_MINUTE": "100000"}
     rng = random.Random(SEED)
@@ -120,14 +120,14 @@ def hostile_message(rng: random.Random, index: int) -> bytes:
 
 
 def test_hostile_pubsub_messages_are_each_accounted_for_and_topics_stay_strict_json(
-        tiny_bundle, pubsub_emulator, fake_gcs, bucket, tmp_path):
+        serving_bundle, pubsub_emulator, fake_gcs, bucket, tmp_path):
     from google.cloud import pubsub_v1
 
     from converter.publish import publish
 
     project = f"adv-{uuid.uuid4().hex[:8]}"
     model_uri = f"gs://{bucket}/models"
-    publish(tiny_bundle, model_uri)
+    publish(serving_bundle, model_uri)
     server = start_scorer(project, pubsub_emulator, fake_gcs.endpoint, model_uri, tmp_path)
     try:
         topo = topology.create(project, server.url)
@@ -146,6 +146,7 @@ def test_hostile_pubsub_messages_are_each_accounted_for_and_topics_stay_strict_j
         for message in scored:
             result = strict_json(message.data)
             assert result["source_message_id"] == message.attributes["source_message_id"]
+            assert_prediction(result, alone=False)
         for message in parked:
             assert message.attributes.get("error_reason"), message.attributes
         outcomes = [m.attributes["source_message_id"] for m in scored + parked]

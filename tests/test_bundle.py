@@ -1,4 +1,5 @@
-"""The bundle contract: manifest schema, sha256, tokenizer version, LATEST resolution, bad bundles."""
+"""The bundle contract: manifest schema, sha256, tokenizer version, the model's [1, 3] output, LATEST
+resolution, bad bundles. Real bundles (``bundle_factory``) on the real LiteRT interpreter."""
 
 import json
 import shutil
@@ -13,9 +14,9 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture
-def bundle_copy(tiny_bundle, tmp_path):
+def bundle_copy(serving_bundle, tmp_path):
     target = tmp_path / "bundle"
-    shutil.copytree(tiny_bundle, target)
+    shutil.copytree(serving_bundle, target)
     return target
 
 
@@ -36,6 +37,53 @@ def test_a_good_bundle_verifies_and_loads(bundle_copy):
     assert model.version == local.manifest.model_version
     facts = local.manifest.public_facts()
     assert "vocabulary" not in facts and facts["vocabulary_size"] == len(local.manifest.vocabulary)
+    assert facts["schema_version"] == 2 and facts["classes"] == ["negative", "neutral", "positive"]
+    assert "threshold" not in facts and facts["heads"]
+
+
+def test_a_binary_era_bundle_is_refused_by_name(bundle_copy):
+    from .bundle_factory import as_binary_era
+
+    as_binary_era(bundle_copy)
+    with pytest.raises(BundleError, match="schema 1 is a two-class .* three classes negative/neutral/positive"):
+        bundles.verify_directory(bundle_copy)
+
+
+@pytest.fixture(scope="module")
+def refused_graphs(tmp_path_factory):
+    """Bundles whose manifest is valid but whose graph is not a [1, 3] probability per class."""
+    from .bundle_factory import build_bundle
+
+    root = tmp_path_factory.mktemp("refused")
+    return {"[1, 2]": build_bundle(root, outputs=2), "[1, 1]": build_bundle(root, outputs=1),
+            "sigmoids": build_bundle(root, activation="sigmoid")}
+
+
+@pytest.mark.parametrize(("graph", "message"), [
+    ("[1, 2]", r"output must be float32 \[1, 3\] \(the probabilities of negative, neutral, positive\), "
+               r"found float32 \[1, 2\]"),
+    ("[1, 1]", r"found float32 \[1, 1\]"),
+    ("sigmoids", r"sum to 1\.[0-9]+, not 1"),  # three sigmoids: [1, 3], but not one probability per class
+])
+def test_a_graph_that_is_not_three_probabilities_is_refused_at_load(refused_graphs, graph, message):
+    with pytest.raises(BundleError, match=message):
+        SentimentModel(bundles.verify_directory(refused_graphs[graph]))
+
+
+def test_probabilities_for_evaluation_are_n_by_3_and_sum_to_1(bundle_copy):
+    import numpy as np
+
+    model = SentimentModel(bundles.verify_directory(bundle_copy))
+    texts = ["love this crew :)", "rude crew, lost bag :(", "boarding at the gate tomorrow", "ok"]
+    values = model.probabilities(texts)
+    assert values.shape == (4, 3) and values.dtype == np.float64
+    assert np.all((values >= 0) & (values <= 1)) and np.allclose(values.sum(axis=1), 1.0, atol=1e-5)
+    assert [model.predict([t])[0].sentiment for t in texts[:3]] == ["positive", "negative", "neutral"]
+    for row, prediction in zip(values, model.predict(texts), strict=True):  # predict names what probabilities has
+        assert prediction.sentiment == ("negative", "neutral", "positive")[int(np.argmax(row))]
+        assert list(prediction.probabilities.values()) == pytest.approx(list(row), abs=1e-6)
+        assert prediction.probability_positive == pytest.approx(row[2] / (row[0] + row[2]), abs=1e-6)
+    assert model.probabilities([]).shape == (0, 3)
 
 
 def test_tampered_model_is_refused(bundle_copy):
@@ -71,9 +119,14 @@ def test_other_tokenizer_version_is_refused(bundle_copy):
         ({"vocabulary": ["<pad>", "<oov>", 3]}, "non-string"),
         ({"quantization": "int4"}, "quantization"),
         ({"model_sha256": "abc"}, "sha256"),
-        ({"threshold": 1.5}, "threshold"),
+        ({"classes": None}, "lacks 'classes'"),
+        ({"classes": "negative,neutral,positive"}, "should be list"),
+        ({"classes": ["negative", "positive"]}, "are not"),
+        ({"classes": ["positive", "neutral", "negative"]}, "in that order"),
+        ({"heads": 3}, "'heads' should be str or dict or list"),
         ({"max_tokens": "64"}, "should be int"),
-        ({"schema_version": True}, "should be int"),
+        ({"schema_version": True}, "schema True is not 2"),
+        ({"schema_version": "2"}, "schema '2' is not 2"),
     ],
 )
 def test_malformed_manifest_is_refused(bundle_copy, changes, message):
@@ -84,8 +137,9 @@ def test_malformed_manifest_is_refused(bundle_copy, changes, message):
 
 @pytest.mark.parametrize(
     "content",
-    [b"", b"not json", b"[1, 2]", b"\xff\xfe\x00garbage", b'{"schema_version": 1}', b"null"],
-    ids=["empty", "text", "array", "binary", "partial", "null"],
+    [b"", b"not json", b"[1, 2]", b"\xff\xfe\x00garbage", b'{"schema_version": 2}', b'{"schema_version": 1}',
+     b"null"],
+    ids=["empty", "text", "array", "binary", "partial", "binary-era-partial", "null"],
 )
 def test_unreadable_manifest_is_refused(bundle_copy, content):
     (bundle_copy / bundles.MANIFEST_FILE).write_bytes(content)
@@ -125,12 +179,12 @@ def test_vocabulary_larger_than_the_embedding_is_caught_by_the_self_test(bundle_
         SentimentModel(bundles.verify_directory(bundle_copy))
 
 
-def test_store_layout_follows_latest(tiny_bundle, tmp_path):
+def test_store_layout_follows_latest(serving_bundle, tmp_path):
     from converter.publish import publish
 
     store = tmp_path / "store"
-    location = publish(tiny_bundle, str(store))
-    version = json.loads((tiny_bundle / bundles.MANIFEST_FILE).read_text())["model_version"]
+    location = publish(serving_bundle, str(store))
+    version = json.loads((serving_bundle / bundles.MANIFEST_FILE).read_text())["model_version"]
     assert location == str(store / version)
     assert (store / bundles.LATEST_FILE).read_text().split()[0] == version
     for uri in (str(store), str(store / bundles.LATEST_FILE), str(store / version)):

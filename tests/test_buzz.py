@@ -8,9 +8,10 @@ from datetime import datetime
 import pytest
 
 from sentiment.config import Config
-from sentiment.model import Prediction
 from sentiment.telemetry import Telemetry
 from sentiment.telemetry.buzz import EVIDENCE_CHARS, PUBLISH_RETRY_SECONDS, BuzzDetector, BuzzSettings
+
+from .functions_support import polar_prediction
 
 START = 1_800_000_000.0
 SETTINGS = BuzzSettings(window_seconds=600, negative_share=0.6, min_tweets=50, cooldown_seconds=1800)
@@ -145,7 +146,7 @@ def test_a_failed_publish_is_tried_again_later_not_on_every_request():
 
     telemetry = telemetry_with(flaky, clock)
     for _ in range(40):
-        telemetry.record_scored("pubsub", Prediction(0.1, "negative", "v1"), 0.2, "awful", None)
+        telemetry.record_scored("pubsub", polar_prediction(0.1, "v1"), 0.2, "awful", None)
         telemetry.end_of_request()
         clock.now += 1
     assert len(calls) == 2 and calls[1] - calls[0] == pytest.approx(PUBLISH_RETRY_SECONDS)
@@ -156,7 +157,7 @@ def test_shutdown_resolves_an_open_alert():
     clock, published = Clock(), []
     telemetry = telemetry_with(published.append, clock)
     for _ in range(20):
-        telemetry.record_scored("pubsub", Prediction(0.1, "negative", "v1"), 0.2, "awful", None)
+        telemetry.record_scored("pubsub", polar_prediction(0.1, "v1"), 0.2, "awful", None)
         telemetry.end_of_request()
         clock.now += 1
     telemetry.shutdown()
@@ -170,9 +171,9 @@ def test_sources_have_their_own_windows():
     clock, published = Clock(), []
     telemetry = telemetry_with(published.append, clock)
     for i in range(40):
-        telemetry.record_scored("pubsub", Prediction(0.9, "positive", "v1"), 0.2, "great", None)
+        telemetry.record_scored("pubsub", polar_prediction(0.9, "v1"), 0.2, "great", None)
         if i % 2:
-            telemetry.record_scored("http", Prediction(0.1, "negative", "v1"), 0.2, "awful", None)
+            telemetry.record_scored("http", polar_prediction(0.1, "v1"), 0.2, "awful", None)
         telemetry.end_of_request()
         clock.now += 1
     assert [(p["type"], p["source"], p["tweets"]) for p in published] == [("bad_buzz", "http", 10)]

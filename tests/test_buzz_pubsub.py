@@ -12,8 +12,9 @@ import json
 import pytest
 
 from sentiment.config import Config
-from sentiment.model import Prediction
 from sentiment.telemetry import Telemetry
+
+from .functions_support import polar_prediction
 
 pytestmark = pytest.mark.slow
 
@@ -89,11 +90,11 @@ class Replay:
             self.index += 1
             tweet_id = f"tweet-{self.index}"
             if self.index % 20 < round(negative_share * 20):
-                prediction = Prediction(0.45 - self.index * 1e-4, "negative", "2026-11-25.1")
+                prediction = polar_prediction(0.45 - self.index * 1e-4, "2026-11-25.1")
                 text = f"@AirParadis flight {self.index} delayed again, lost bag, awful " + "!" * 300
                 self.negative_ids.append(tweet_id)
             else:
-                prediction = Prediction(0.9, "positive", "2026-11-25.1")
+                prediction = polar_prediction(0.9, "2026-11-25.1")
                 text = f"@AirParadis flight {self.index} lovely crew"
             self.telemetry.record_scored("pubsub", prediction, 0.3, text, tweet_id)
             self.telemetry.end_of_request()

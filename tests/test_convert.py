@@ -16,14 +16,17 @@ pytestmark = pytest.mark.slow
 
 
 def test_training_run_has_every_artifact(tiny_run):
-    for name in ("model.keras", "vocabulary.json", "config.json", "history.json", "metrics.json",
-                 "validation.jsonl", "tweeteval_select.jsonl", "tweeteval_test.jsonl", "baseline.joblib",
-                 "plots/training_curves.png", "plots/confusion_matrix.png"):
+    for name in ("model.keras", "vocabulary.json", "calibration.json", "config.json", "history.json", "metrics.json",
+                 "validation.jsonl", "select.jsonl", "test.jsonl", "plots/training_curves.png",
+                 "plots/confusion_matrix.png", "plots/reliability.png"):
         assert (tiny_run / name).is_file(), name
     metrics = json.loads((tiny_run / "metrics.json").read_text())
     # the synthetic task is easy: a tiny model that learned anything is far above chance
-    assert metrics["keras_float"]["validation"]["accuracy"] > 0.9
-    assert metrics["baseline_tfidf_logreg"]["validation"]["accuracy"] > 0.9
+    assert metrics["keras_float"]["validation"]["all"]["polarity_accuracy"] > 0.9
+    assert metrics["keras_float"]["select"]["all"]["macro_recall"] > 0.9
+    assert set(metrics["keras_float"]["test"]["families"]) == {"customer", "general"}
+    assert metrics["baseline_tfidf_logreg"]["test"]["all"]["macro_recall"] > 0.9  # the references, beside it
+    assert metrics["vader"]["test"]["all"]["n"] == 600
     assert (tiny_run / "plots/training_curves.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
@@ -34,19 +37,28 @@ def test_bundle_passes_the_parity_gate(tiny_bundle):
     assert parity["flip_rate"] <= 0.005 and parity["max_abs_diff"] <= 0.05
     assert manifest["text_version"] == TEXT_VERSION
     assert manifest["quantization"] == "dynamic"
+    assert manifest["classes"] == ["negative", "neutral", "positive"] and "polarity" in manifest["heads"]
+    assert "threshold" not in manifest
     assert manifest["frameworks"]["tensorflow"].startswith("2.")
-    assert manifest["metrics"]["tflite"]["validation"]["accuracy"] > 0.9
+    assert manifest["metrics"]["tflite"]["validation"]["all"]["polarity_accuracy"] > 0.9
+    assert manifest["metrics"]["tflite"]["test"]["all"]["macro_recall"] > 0.9
+    assert "TF-IDF" in (tiny_bundle / "MODEL_CARD.md").read_text()
+    assert manifest["metrics"]["latency"]["p50_ms"] > 0
     assert (tiny_bundle / "MODEL_CARD.md").read_text().startswith("# Model card")
     assert (tiny_bundle / "plots" / "confusion_matrix.png").is_file()
 
 
 def perturbed(model_path, scale=0.5, seed=0):
+    """The run's float three-class graph (calibration included) with noise on every weight."""
     import keras
+
+    from converter.network import Calibration, serving_graph
 
     model = keras.saving.load_model(model_path, compile=False)
     rng = np.random.default_rng(seed)
     model.set_weights([w + rng.normal(0, scale * (np.std(w) + 1e-3), w.shape) for w in model.get_weights()])
-    return model
+    calibration = Calibration.from_dict(json.loads((model_path.parent / "calibration.json").read_text()))
+    return serving_graph(model, calibration, batch_size=None)
 
 
 def test_parity_gate_fails_on_a_perturbed_model(tiny_run, tiny_bundle):
@@ -112,13 +124,15 @@ def test_score_of_a_tweet_does_not_depend_on_its_batch(tiny_bundle):
     assert abs(batch[10].probability_positive - alone) <= 1e-6
     raw_alone = model.probabilities([tweet])[0]
     raw_batch = model.probabilities([*longer, tweet])[-1]
-    assert abs(raw_alone - raw_batch) <= 1e-6
+    assert np.max(np.abs(raw_alone - raw_batch)) <= 1e-6
 
 
 def test_predictions_follow_the_learned_signal(tiny_bundle):
     model = SentimentModel(bundles.verify_directory(tiny_bundle))
-    happy, angry = model.predict(["love this crew, amazing flight :)", "worst airline, lost bag, rude :("])
-    assert happy.sentiment == "positive" and angry.sentiment == "negative"
+    happy, angry, plain = model.predict(["love this crew, amazing flight :)", "worst airline, lost bag, rude :(",
+                                         "boarding schedule update for the terminal"])
+    assert (happy.sentiment, angry.sentiment, plain.sentiment) == ("positive", "negative", "neutral")
+    assert abs(sum(plain.probabilities.values()) - 1) < 1e-4
     assert happy.model_version == model.version
 
 
@@ -147,8 +161,11 @@ def test_training_run_is_logged_to_mlflow(tiny_run, tmp_path, monkeypatch):
     client = mlflow.tracking.MlflowClient(uri)
     (run,) = client.search_runs([client.get_experiment_by_name("air-paradis-sentiment").experiment_id])
     assert run.data.params["network.lstm_units"] == "8"
-    assert run.data.metrics["keras_float.validation.accuracy"] == metrics["keras_float"]["validation"]["accuracy"]
-    assert len(client.get_metric_history(run.info.run_id, "tweeteval_select_auc")) == len(history["loss"])
+    assert run.data.metrics["keras_float.select.all.macro_recall"] == \
+        metrics["keras_float"]["select"]["all"]["macro_recall"]
+    assert run.data.metrics["keras_float.test.families.customer.polarity_accuracy"] == \
+        metrics["keras_float"]["test"]["families"]["customer"]["polarity_accuracy"]
+    assert len(client.get_metric_history(run.info.run_id, "select_loss")) == len(history["loss"])
     artifacts = {a.path for a in client.list_artifacts(run.info.run_id)} | {
         a.path for a in client.list_artifacts(run.info.run_id, "plots")}
     assert {"model.keras", "metrics.json", "plots/training_curves.png"} <= artifacts

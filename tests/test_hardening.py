@@ -31,9 +31,9 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture
-def store(tiny_bundle, tmp_path):
+def store(serving_bundle, tmp_path):
     path = tmp_path / "store"
-    store_with(tiny_bundle, path)
+    store_with(serving_bundle, path)
     return path
 
 
@@ -239,11 +239,11 @@ def test_a_manifest_changed_after_publication_is_refused(store, change):
         bundles.fetch(store)
 
 
-def test_a_version_with_a_newline_and_a_manifest_of_another_version_are_refused(store, tiny_bundle, tmp_path):
+def test_a_version_with_a_newline_and_a_manifest_of_another_version_are_refused(store, serving_bundle, tmp_path):
     version = (store / bundles.LATEST_FILE).read_text().split()[0]
     with pytest.raises(BundleError):
         bundles.parse_latest(f"v-nl\n sha256:{'0' * 64}".encode(), "LATEST")
-    manifest = json.loads((tiny_bundle / bundles.MANIFEST_FILE).read_text())
+    manifest = json.loads((serving_bundle / bundles.MANIFEST_FILE).read_text())
     with pytest.raises(BundleError, match="invalid model version"):
         bundles.Manifest.from_dict({**manifest, "model_version": "v-nl\n"})
     other = store / "other-version"
@@ -255,13 +255,13 @@ def test_a_version_with_a_newline_and_a_manifest_of_another_version_are_refused(
         bundles.fetch(store)
 
 
-def test_a_refresh_to_a_tampered_bundle_is_refused_and_the_old_model_keeps_serving(store, tiny_bundle, caplog):
+def test_a_refresh_to_a_tampered_bundle_is_refused_and_the_old_model_keeps_serving(store, serving_bundle, caplog):
     state = install(make_config(MODEL_URI=str(store)))
     try:
         client = http_client()
         assert post(client, "/predict", '{"text": "ok"}').status_code == 200
         serving = state.provider.current.version
-        new_version = store_with(tiny_bundle, store, "-next")
+        new_version = store_with(serving_bundle, store, "-next")
         edit_manifest(store, lambda m: m.__setitem__("vocabulary", m["vocabulary"][:2] + m["vocabulary"][2:][::-1]))
         assert state.provider.refresh_now() is False
         assert state.provider.current.version == serving != new_version
@@ -272,9 +272,9 @@ def test_a_refresh_to_a_tampered_bundle_is_refused_and_the_old_model_keeps_servi
 
 # --- 7. model file handling ----------------------------------------------------------------------------------------
 
-def test_truncating_the_model_file_under_a_serving_instance_changes_nothing(tiny_bundle, tmp_path):
+def test_truncating_the_model_file_under_a_serving_instance_changes_nothing(serving_bundle, tmp_path):
     store = tmp_path / "store"
-    store_with(tiny_bundle, store)
+    store_with(serving_bundle, store)
     state = install(make_config(MODEL_URI=str(store)))
     try:
         client = http_client()
@@ -288,13 +288,13 @@ def test_truncating_the_model_file_under_a_serving_instance_changes_nothing(tiny
         instance.use(None)
 
 
-def test_a_restart_while_the_store_is_down_serves_the_cached_bundle(tiny_bundle, fake_gcs, bucket, tmp_path):
+def test_a_restart_while_the_store_is_down_serves_the_cached_bundle(serving_bundle, fake_gcs, bucket, tmp_path):
     from converter.publish import publish
 
     from .functions_support import environment
 
     store = f"gs://{bucket}/models"
-    publish(tiny_bundle, store)
+    publish(serving_bundle, store)
     cache = tmp_path / "cache"
     config = make_config(MODEL_URI=store, MODEL_CACHE_DIR=str(cache), STORAGE_EMULATOR_HOST=fake_gcs.endpoint)
     first = install(config)

@@ -12,15 +12,15 @@ import pytest
 
 from sentiment import instance
 
-from .functions_support import http_client, install, make_config, store_with
+from .functions_support import assert_prediction, http_client, install, make_config, store_with
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture
-def store(tiny_bundle, tmp_path):
+def store(serving_bundle, tmp_path):
     store = tmp_path / "store"
-    store_with(tiny_bundle, store)
+    store_with(serving_bundle, store)
     return store
 
 
@@ -53,10 +53,21 @@ def test_one_text(app):
     response = post(client, "/predict", {"text": "love this crew, amazing flight :)"})
     assert response.status_code == 200
     body = response.get_json()
-    assert set(body) == {"sentiment", "probability_positive", "model_version"}
+    assert_prediction(body)
     assert body["sentiment"] == "positive" and 0.5 <= body["probability_positive"] <= 1
     assert body["model_version"] == state.provider.current.version
     assert len(response.headers["X-Request-Id"]) == 32
+
+
+def test_the_three_classes(app):
+    client, _ = app
+    texts = ["rude crew, lost my bag :(", "boarding at the gate tomorrow", "love this crew :)"]
+    body = post(client, "/predict", {"texts": texts}).get_json()
+    assert [p["sentiment"] for p in body["predictions"]] == ["negative", "neutral", "positive"]
+    for prediction in body["predictions"]:
+        assert_prediction(prediction)
+    neutral = body["predictions"][1]["probabilities"]
+    assert neutral["neutral"] > 0.5, "the neutral tweet is neutral, not a weak negative"
 
 
 def test_root_path_and_trailing_slash_predict_too(app):
@@ -69,7 +80,10 @@ def test_texts_and_vertex_instances(app):
     client, state = app
     texts = ["worst airline, lost bag :(", "amazing friendly crew :)"]
     body = post(client, "/predict", {"texts": texts}).get_json()
+    assert list(body) == ["predictions", "model_version"]
     assert [p["sentiment"] for p in body["predictions"]] == ["negative", "positive"]
+    for prediction in body["predictions"]:
+        assert_prediction(prediction)
     assert body["model_version"] == state.provider.current.version
     vertex = post(client, "/predict", {"instances": [{"text": texts[0]}, texts[1]], "parameters": {}}).get_json()
     assert vertex["predictions"] == body["predictions"]
@@ -78,9 +92,9 @@ def test_texts_and_vertex_instances(app):
 def test_a_tweet_scores_the_same_alone_and_in_a_batch(app):
     client, _ = app
     tweet = "delayed again, rude crew"
-    alone = post(client, "/predict", {"text": tweet}).get_json()["probability_positive"]
+    alone = post(client, "/predict", {"text": tweet}).get_json()
     batch = post(client, "/predict", {"texts": ["a much longer tweet about the lovely friendly crew " * 3, tweet]})
-    assert batch.get_json()["predictions"][1]["probability_positive"] == alone
+    assert batch.get_json()["predictions"][1] == alone
 
 
 def test_request_id_is_echoed_when_valid(app):
@@ -183,7 +197,9 @@ def test_model_facts(app):
     facts = client.get("/model").get_json()
     assert facts["model_version"] == state.provider.current.version
     assert "vocabulary" not in facts and facts["vocabulary_size"] > 2
-    assert facts["metrics"]["parity_vs_keras"]["n"] >= 2000
+    assert facts["classes"] == ["negative", "neutral", "positive"] and facts["schema_version"] == 2
+    assert facts["heads"] and "threshold" not in facts
+    assert facts["metrics"] == state.provider.current.manifest.metrics
 
 
 def test_unavailable_model_is_503_never_a_guess(tmp_path):
@@ -200,16 +216,83 @@ def test_unavailable_model_is_503_never_a_guess(tmp_path):
         instance.use(None)
 
 
+def test_a_binary_era_store_is_503_and_counted_as_an_invalid_bundle_never_served(serving_bundle, tmp_path, caplog):
+    """A store whose LATEST names a schema-1 (two-class) bundle: nothing is scored with it."""
+    import hashlib
+    import shutil
+
+    from sentiment import bundle as bundles
+
+    from .bundle_factory import as_binary_era
+
+    store = tmp_path / "store"
+    bundle = shutil.copytree(serving_bundle, store / serving_bundle.name)
+    as_binary_era(bundle)
+    manifest_sha256 = hashlib.sha256((bundle / bundles.MANIFEST_FILE).read_bytes()).hexdigest()
+    (store / bundles.LATEST_FILE).write_text(bundles.latest_line(serving_bundle.name, manifest_sha256))
+    import io
+
+    from sentiment.telemetry import Telemetry
+
+    config, metrics = make_config(MODEL_URI=str(store), METRICS_EXPORTER="log"), io.StringIO()
+    state = install(config, telemetry=Telemetry(config, log_stream=metrics))
+    caplog.set_level("WARNING", logger="sentiment.provider")
+    try:
+        client = http_client()
+        assert_error(post(client, "/predict", {"text": "lost my bag"}), 503, "not available")
+        assert_error(client.get("/model"), 503, "not available")
+        assert state.provider.current is None
+        state.telemetry.shutdown()
+    finally:
+        instance.use(None)
+    assert any("schema 1 is a two-class" in record.getMessage() for record in caplog.records), caplog.text
+    (flush,) = [json.loads(line) for line in metrics.getvalue().splitlines()]
+    failures = [s for s in flush["metrics"] if s["metric"]["type"].endswith("/model_load_failures")]
+    assert [s["metric"]["labels"] for s in failures] == [{"reason": "invalid_bundle"}]
+    assert not [s for s in flush["metrics"] if s["metric"]["type"].endswith("/tweets_scored")]
+
+
 def test_feedback_without_a_project_is_503(app):
     client, _ = app
     response = post(client, "/feedback", {"text": "bad flight", "label": "negative"})
     assert_error(response, 503, "feedback is not configured")
 
 
+def test_feedback_takes_the_three_labels_and_publishes_the_class_name(store, pubsub_emulator):
+    import uuid
+
+    from google.cloud import pubsub_v1
+
+    project = f"fb3-{uuid.uuid4().hex[:8]}"
+    publisher, subscriber = pubsub_v1.PublisherClient(), pubsub_v1.SubscriberClient()
+    topic = publisher.create_topic(name=f"projects/{project}/topics/sentiment-feedback").name
+    subscription = subscriber.create_subscription(name=f"projects/{project}/subscriptions/feedback-three",
+                                                  topic=topic).name
+    install(make_config(MODEL_URI=str(store), GOOGLE_CLOUD_PROJECT=project))
+    sent = [("neutral", "neutral"), (2, "neutral"), ("negative", "negative"), (0, "negative"), ("positive", "positive"),
+            (1, "positive")]
+    try:
+        client = http_client()
+        for index, (label, _) in enumerate(sent):
+            response = post(client, "/feedback", {"text": f"boarding at gate {index}", "label": label})
+            assert response.status_code == 202, response.get_data(as_text=True)
+        received = []
+        while len(received) < len(sent):
+            pulled = subscriber.pull(subscription=subscription, max_messages=100, timeout=10).received_messages
+            assert pulled, f"only {len(received)} of {len(sent)} feedbacks arrived"
+            received += pulled
+    finally:
+        instance.use(None)
+    published = sorted((json.loads(m.message.data)["text"], json.loads(m.message.data)["label"],
+                        m.message.attributes["label"]) for m in received)
+    assert published == [(f"boarding at gate {i}", name, name) for i, (_, name) in enumerate(sent)]
+
+
 @pytest.mark.parametrize(
     ("body", "fragment"),
     [({"label": "negative"}, 'needs "text"'), ({"text": "x", "label": "meh"}, '"label" must be'),
-     ({"text": "x", "label": True}, '"label" must be'),
+     ({"text": "x", "label": True}, '"label" must be'), ({"text": "x", "label": 3}, '"neutral"'),
+     ({"text": "x", "label": "Neutral"}, '"label" must be'), ({"text": "x", "label": 2.0}, '"label" must be'),
      ({"text": "x", "label": 1, "model_version": 3}, "model_version")],
 )
 def test_bad_feedback(app, body, fragment):
@@ -236,9 +319,9 @@ def test_concurrent_first_requests_load_the_model_once(store, caplog):
         instance.use(None)
 
 
-def test_hot_swap_under_load_fails_no_request(tiny_bundle, tmp_path):
+def test_hot_swap_under_load_fails_no_request(serving_bundle, tmp_path):
     store = tmp_path / "store"
-    first = store_with(tiny_bundle, store)
+    first = store_with(serving_bundle, store)
     state = install(make_config(MODEL_URI=str(store), MODEL_REFRESH_SECONDS="0.2"))
     client = http_client()
     statuses, versions, stop = [], set(), threading.Event()
@@ -255,7 +338,7 @@ def test_hot_swap_under_load_fails_no_request(tiny_bundle, tmp_path):
         for thread in threads:
             thread.start()
         time.sleep(0.5)
-        second = store_with(tiny_bundle, store, version_suffix="-v2")
+        second = store_with(serving_bundle, store, version_suffix="-v2")
         deadline = time.monotonic() + 20
         while second not in versions and time.monotonic() < deadline:
             time.sleep(0.05)
@@ -270,14 +353,14 @@ def test_hot_swap_under_load_fails_no_request(tiny_bundle, tmp_path):
     assert state.provider.current.version == second
 
 
-def test_a_refused_bundle_keeps_the_current_model(tiny_bundle, tmp_path):
+def test_a_refused_bundle_keeps_the_current_model(serving_bundle, tmp_path):
     store = tmp_path / "store"
-    first = store_with(tiny_bundle, store)
+    first = store_with(serving_bundle, store)
     state = install(make_config(MODEL_URI=str(store)))
     try:
         client = http_client()
         assert post(client, "/predict", {"text": "ok"}).get_json()["model_version"] == first
-        bad = store_with(tiny_bundle, store, version_suffix="-bad")
+        bad = store_with(serving_bundle, store, version_suffix="-bad")
         model_file = store / bad / "model.tflite"
         model_file.write_bytes(model_file.read_bytes()[:-10])  # truncated after publication
         assert state.provider.refresh_now() is False

@@ -29,12 +29,12 @@ CALLS: list[int] = []
 
 
 @pytest.fixture(scope="module")
-def server(tiny_bundle, pubsub_emulator, tmp_path_factory):
+def server(serving_bundle, pubsub_emulator, tmp_path_factory):
     from google.cloud import pubsub_v1
 
     directory = tmp_path_factory.mktemp("openapi")
     store = directory / "store"
-    store_with(tiny_bundle, store)
+    store_with(serving_bundle, store)
     project = f"fuzz-{uuid.uuid4().hex[:8]}"
     for topic in (topology.FEEDBACK_TOPIC, topology.ALERT_TOPIC):  # generated tweets can make a bad buzz
         pubsub_v1.PublisherClient().create_topic(name=topology.Topology(project).topic(topic))

@@ -15,7 +15,7 @@ from devstack import topology
 from devstack.emulators import FakeGcs
 from devstack.functions import FunctionServer
 
-from .functions_support import environment
+from .functions_support import PREDICTION_FIELDS, assert_prediction, environment
 
 pytestmark = pytest.mark.slow
 
@@ -67,22 +67,27 @@ POISON = [
     (json.dumps({"text": "x" * 5000}).encode(), "too_large"),
     (b'{"text": "ok", "id": {"nested": 1}}', "bad_field"),
     (b"   ", "empty_text"),
+    (b'{"text": "ok", "created_at": "yesterday"}', "bad_field"),
+    (b'{"text": "ok", "brand": ["AirParadis"]}', "bad_field"),
 ]
+CREATED = ["2026-11-30T14:05:00Z", "Mon Nov 30 15:05:00 +0100 2026", "2026-11-30T16:05:00.250+02:00", None]
 
 
-def test_thousand_tweets_and_fifty_poison_messages(tiny_bundle, pubsub_emulator, fake_gcs, bucket, tmp_path):
+def test_thousand_tweets_and_fifty_poison_messages(serving_bundle, pubsub_emulator, fake_gcs, bucket, tmp_path):
     from google.cloud import pubsub_v1
 
     project = f"e2e-{uuid.uuid4().hex[:8]}"
-    model_uri = publish_model(tiny_bundle, bucket)
+    model_uri = publish_model(serving_bundle, bucket)
     server = start_scorer(project, pubsub_emulator, fake_gcs.endpoint, model_uri, tmp_path)
     try:
         topo = topology.create(project, server.url)
         publisher, subscriber = pubsub_v1.PublisherClient(), pubsub_v1.SubscriberClient()
         futures, poison_sent = [], {}
         for i in range(1_000):
-            tweet = {"id": f"t{i:04d}", "text": f"flight {i} was {'great :)' if i % 3 else 'awful, lost bag :('}",
-                     "lang": "en"}
+            text = ("awful, lost bag :(", "great :)", "boarding at the gate tomorrow")[i % 3]
+            tweet = {"id": f"t{i:04d}", "text": f"flight {i} was {text}", "lang": "en", "brand": f"brand{i % 2}"}
+            if CREATED[i % 4]:
+                tweet["created_at"] = CREATED[i % 4]
             futures.append(publisher.publish(topo.topic(topology.INPUT_TOPIC), json.dumps(tweet).encode()))
             if i % 20 == 0:
                 data, reason = POISON[(i // 20) % len(POISON)]
@@ -103,12 +108,20 @@ def test_thousand_tweets_and_fifty_poison_messages(tiny_bundle, pubsub_emulator,
     assert len(ids) == 1_000, f"{len(ids)} results"
     assert set(ids) == {f"t{i:04d}" for i in range(1_000)}, "every tweet scored exactly once"
     for message, result in zip(scored, results, strict=True):
-        assert result["sentiment"] in ("negative", "positive") and 0 <= result["probability_positive"] <= 1
+        assert_prediction(result, alone=False)
+        passed = (["created_at"] if CREATED[int(result["id"][1:]) % 4] else []) + ["lang", "brand"]
+        assert list(result) == ["id", "text", *passed, *PREDICTION_FIELDS, "scored_at", "source_message_id"]
+        assert message.attributes["sentiment"] == result["sentiment"]
         assert message.attributes["source_message_id"] == result["source_message_id"] != ""
         assert message.attributes["model_version"] == result["model_version"]
-        assert result["lang"] == "en"
+        assert result["lang"] == "en" and result["brand"] == f"brand{int(result['id'][1:]) % 2}"
+        # the event time the pipeline reads, in UTC; none (the publish time) when the tweet had none
+        expected = ["2026-11-30T14:05:00.000Z", "2026-11-30T14:05:00.000Z", "2026-11-30T14:05:00.250Z", None]
+        assert message.attributes.get("created_at") == expected[int(result["id"][1:]) % 4]
     negatives = {r["id"] for r in results if r["sentiment"] == "negative"}
     assert negatives == {f"t{i:04d}" for i in range(0, 1_000, 3)}, "the tiny model separates the two templates"
+    neutrals = {r["id"] for r in results if r["sentiment"] == "neutral"}
+    assert neutrals == {f"t{i:04d}" for i in range(2, 1_000, 3)}, "and tells the neutral template apart"
 
     assert len(parked) == 50
     reasons = {m.attributes["original_case"]: m.attributes["error_reason"] for m in parked}
@@ -120,7 +133,7 @@ def test_thousand_tweets_and_fifty_poison_messages(tiny_bundle, pubsub_emulator,
 
 
 def test_unreachable_model_store_retries_then_dead_letters_then_recovers(
-        tiny_bundle, pubsub_emulator, tmp_path):
+        serving_bundle, pubsub_emulator, tmp_path):
     from google.cloud import pubsub_v1
 
     from converter import gcs as gcs_client
@@ -133,7 +146,7 @@ def test_unreachable_model_store_retries_then_dead_letters_then_recovers(
         with environment(gcs.env):
             gcs_client.client.cache_clear()
             try:
-                return publish_model(tiny_bundle, "models")
+                return publish_model(serving_bundle, "models")
             finally:
                 gcs_client.client.cache_clear()
 
@@ -165,7 +178,7 @@ def test_unreachable_model_store_retries_then_dead_letters_then_recovers(
     assert "model load failed" in log
 
 
-def test_legacy_push_envelope_and_redelivery_are_handled_in_process(tiny_bundle, pubsub_emulator, tmp_path):
+def test_legacy_push_envelope_and_redelivery_are_handled_in_process(serving_bundle, pubsub_emulator, tmp_path):
     """functions-framework converts the classic push envelope; a redelivered id is not scored twice."""
     from google.cloud import pubsub_v1
 
@@ -180,13 +193,13 @@ def test_legacy_push_envelope_and_redelivery_are_handled_in_process(tiny_bundle,
     subscriber.create_subscription(request={"name": topo.observer(topology.OUTPUT_TOPIC),
                                             "topic": topo.topic(topology.OUTPUT_TOPIC)})
     store = tmp_path / "store"
-    store_with(tiny_bundle, store)
+    store_with(serving_bundle, store)
     install(make_config(MODEL_URI=str(store), GOOGLE_CLOUD_PROJECT=project))
     try:
         from .functions_support import cloudevent_client
 
         client = cloudevent_client()
-        envelope = {"message": {"data": base64.b64encode(b'{"id": "42", "text": "lovely crew"}').decode(),
+        envelope = {"message": {"data": base64.b64encode(b'{"id": "42", "text": "great crew :)"}').decode(),
                                 "messageId": "m-1", "attributes": {"k": "v"}},
                     "subscription": f"projects/{project}/subscriptions/s"}
         path = f"/projects/{project}/topics/{topology.INPUT_TOPIC}"
@@ -194,5 +207,7 @@ def test_legacy_push_envelope_and_redelivery_are_handled_in_process(tiny_bundle,
         assert client.post(path, json=envelope).status_code == 200  # the same message id again
         results = pull_all(subscriber, topo.observer(topology.OUTPUT_TOPIC), 1, timeout=30, settle=2)
         assert [json.loads(m.data)["id"] for m in results] == ["42"]
+        assert_prediction(json.loads(results[0].data), alone=False)
+        assert json.loads(results[0].data)["sentiment"] == results[0].attributes["sentiment"] == "positive"
     finally:
         instance.use(None)

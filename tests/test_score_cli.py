@@ -8,7 +8,19 @@ import sys
 
 import pytest
 
+from .functions_support import assert_prediction
+
 pytestmark = pytest.mark.slow
+
+SCORE_COLUMNS = ["probability_positive", "sentiment", "probabilities.negative", "probabilities.neutral",
+                 "probabilities.positive", "model_version"]
+
+
+def prediction_of_csv(row: dict) -> dict:
+    """A CSV row's score columns read back as the API's prediction object."""
+    probabilities = {name: float(row[f"probabilities.{name}"]) for name in ("negative", "neutral", "positive")}
+    return {"sentiment": row["sentiment"], "probabilities": probabilities,
+            "probability_positive": float(row["probability_positive"]), "model_version": row["model_version"]}
 
 
 def score(*args, stdin: bytes | None = None, model=None):
@@ -23,40 +35,45 @@ def read_csv(path):
         return list(csv.DictReader(handle))
 
 
-def test_csv_in_csv_out_keeps_every_row_and_column(tiny_bundle, tmp_path):
+def test_csv_in_csv_out_keeps_every_row_and_column(serving_bundle, tmp_path):
     source = tmp_path / "tweets.csv"
-    source.write_text('id,text,user\n1,"love this crew, amazing :)",a\n2,"worst airline, lost bag :(",b\n',
-                      encoding="utf-8")
-    result = score("--input", str(source), "--output", str(tmp_path / "out.csv"), model=tiny_bundle)
+    source.write_text('id,text,user\n1,"love this crew, amazing :)",a\n2,"worst airline, lost bag :(",b\n'
+                      '3,boarding at the gate tomorrow,c\n', encoding="utf-8")
+    result = score("--input", str(source), "--output", str(tmp_path / "out.csv"), model=serving_bundle)
     assert result.returncode == 0, result.stderr
     rows = read_csv(tmp_path / "out.csv")
-    assert [r["id"] for r in rows] == ["1", "2"]
-    assert list(rows[0]) == ["id", "text", "user", "probability_positive", "sentiment"]
-    assert [r["sentiment"] for r in rows] == ["positive", "negative"]
-    assert all(0.0 <= float(r["probability_positive"]) <= 1.0 for r in rows)
-    assert b"scored 2 of 2 rows" in result.stderr
+    assert [r["id"] for r in rows] == ["1", "2", "3"]
+    assert list(rows[0]) == ["id", "text", "user", *SCORE_COLUMNS]
+    assert [r["sentiment"] for r in rows] == ["positive", "negative", "neutral"]
+    version = json.loads((serving_bundle / "manifest.json").read_text())["model_version"]
+    for row in rows:
+        assert_prediction(prediction_of_csv(row))
+        assert row["model_version"] == version
+    assert b"scored 3 of 3 rows" in result.stderr
 
 
-def test_jsonl_to_stdout_with_custom_column(tiny_bundle, tmp_path):
+def test_jsonl_to_stdout_with_custom_column(serving_bundle, tmp_path):
     source = tmp_path / "tweets.jsonl"
     source.write_text('{"tweet": "amazing flight", "n": 1}\n\n{"tweet": "rude crew", "n": 2}\n')
-    result = score("--input", str(source), "--text-column", "tweet", model=tiny_bundle)
+    result = score("--input", str(source), "--text-column", "tweet", model=serving_bundle)
     assert result.returncode == 0, result.stderr
     rows = [json.loads(line) for line in result.stdout.decode().splitlines()]
     assert [r["n"] for r in rows] == [1, 2]
     assert [r["sentiment"] for r in rows] == ["positive", "negative"]
-    assert all(isinstance(r["probability_positive"], float) for r in rows)
+    for row in rows:  # the input's fields, then the API's prediction object as it is
+        assert list(row)[:2] == ["tweet", "n"]
+        assert_prediction({key: row[key] for key in list(row)[2:]})
 
 
-def test_stdin_is_sniffed(tiny_bundle):
-    result = score("--input", "-", stdin=b'{"text": "love it"}\n', model=tiny_bundle)
+def test_stdin_is_sniffed(serving_bundle):
+    result = score("--input", "-", stdin=b'{"text": "love it"}\n', model=serving_bundle)
     assert result.returncode == 0, result.stderr
-    assert json.loads(result.stdout)["sentiment"] in ("positive", "negative")
-    result = score("--input", "-", stdin=b"text\nlove it\n", model=tiny_bundle)
+    assert json.loads(result.stdout)["sentiment"] == "positive"
+    result = score("--input", "-", stdin=b"text\nlove it\n", model=serving_bundle)
     assert json.loads(result.stdout)["text"] == "love it"
 
 
-def test_bad_csv_rows_are_reported_by_line_and_kept(tiny_bundle, tmp_path):
+def test_bad_csv_rows_are_reported_by_line_and_kept(serving_bundle, tmp_path):
     source = tmp_path / "bad.csv"
     source.write_bytes(
         b"id,text\n"
@@ -69,12 +86,15 @@ def test_bad_csv_rows_are_reported_by_line_and_kept(tiny_bundle, tmp_path):
         b"7," + b"x " * 6000 + b"\n"  # line 9: too long
         b"8\n"  # line 10: missing field
     )
-    result = score("--input", str(source), "--output", str(tmp_path / "out.csv"), model=tiny_bundle)
+    result = score("--input", str(source), "--output", str(tmp_path / "out.csv"), model=serving_bundle)
     assert result.returncode == 0
     rows = read_csv(tmp_path / "out.csv")
     assert [r["id"] for r in rows] == ["1", "2", "3", "4", "5", "6", "7", "8"]
     scored = {r["id"] for r in rows if r["sentiment"]}
     assert scored == {"1", "4"}
+    for row in rows:
+        if row["id"] not in scored:
+            assert [row[column] for column in SCORE_COLUMNS] == [""] * len(SCORE_COLUMNS), row
     stderr = result.stderr.decode()
     # the rejections read as the API's (one check for every entry point), with a hint for files
     for expected in ("line 3: text is empty", "line 4: text has no words", "line 7: 3 fields where the header has 2",
@@ -85,17 +105,17 @@ def test_bad_csv_rows_are_reported_by_line_and_kept(tiny_bundle, tmp_path):
     assert "Traceback" not in stderr
 
 
-def test_strict_mode_fails_on_bad_rows(tiny_bundle, tmp_path):
+def test_strict_mode_fails_on_bad_rows(serving_bundle, tmp_path):
     source = tmp_path / "t.csv"
     source.write_text("text\ngood\n\n...\n")
-    assert score("--input", str(source), "--strict", model=tiny_bundle).returncode == 1
+    assert score("--input", str(source), "--strict", model=serving_bundle).returncode == 1
 
 
-def test_bad_jsonl_rows(tiny_bundle, tmp_path):
+def test_bad_jsonl_rows(serving_bundle, tmp_path):
     source = tmp_path / "bad.jsonl"
     source.write_bytes(b'{"text": "ok flight"}\n[1, 2]\n{"text": 42}\nnot json\n{"id": 1}\n"just a string"\n'
                        b'{"text": "caf\xe9"}\n{"text": null}\n')
-    result = score("--input", str(source), model=tiny_bundle)
+    result = score("--input", str(source), model=serving_bundle)
     rows = [json.loads(line) for line in result.stdout.decode().splitlines()]
     assert len(rows) == 8
     assert rows[0]["sentiment"] and "error" not in rows[0]
@@ -105,31 +125,61 @@ def test_bad_jsonl_rows(tiny_bundle, tmp_path):
                       "no 'text' field", "not a JSON object", "not valid text in this encoding",
                       "text must be a string, not null"]
     assert all(r["probability_positive"] is None for r in rows[1:])
+    assert all(r["probabilities"] is None and r["model_version"] is None and r["sentiment"] is None for r in rows[1:])
+    assert_prediction({key: rows[0][key] for key in ("sentiment", "probabilities", "probability_positive",
+                                                     "model_version")})
 
 
-def test_latin1_input_with_encoding_flag(tiny_bundle, tmp_path):
+def test_latin1_input_with_encoding_flag(serving_bundle, tmp_path):
     source = tmp_path / "latin1.csv"
     source.write_bytes("text\ncafé très bon\n".encode("latin-1"))
-    result = score("--input", str(source), "--encoding", "latin-1", model=tiny_bundle)
+    result = score("--input", str(source), "--encoding", "latin-1", model=serving_bundle)
     assert result.returncode == 0
     assert json.loads(result.stdout)["text"] == "café très bon"
 
 
-def test_utf16_with_bom_is_read(tiny_bundle, tmp_path):
+def test_utf16_with_bom_is_read(serving_bundle, tmp_path):
     source = tmp_path / "excel.csv"
     source.write_bytes("text\nlove it\n".encode("utf-16"))
-    result = score("--input", str(source), model=tiny_bundle)
+    result = score("--input", str(source), model=serving_bundle)
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["text"] == "love it"
 
 
-def test_clashing_input_columns_are_kept_renamed(tiny_bundle, tmp_path):
+def test_clashing_input_columns_are_kept_renamed(serving_bundle, tmp_path):
     source = tmp_path / "labelled.csv"
-    source.write_text("text,sentiment\nlove it,pos\n")
-    result = score("--input", str(source), "--output", str(tmp_path / "o.csv"), model=tiny_bundle)
+    source.write_text("text,sentiment,model_version,probabilities.neutral\nlove it,pos,human,0.1\n")
+    result = score("--input", str(source), "--output", str(tmp_path / "o.csv"), model=serving_bundle)
     assert result.returncode == 0
     row = read_csv(tmp_path / "o.csv")[0]
-    assert row["input_sentiment"] == "pos" and row["sentiment"] in ("positive", "negative")
+    assert list(row) == ["text", "input_sentiment", "input_model_version", "input_probabilities.neutral",
+                         *SCORE_COLUMNS]
+    assert row["input_sentiment"] == "pos" and row["sentiment"] == "positive"
+    assert row["input_model_version"] == "human" and row["input_probabilities.neutral"] == "0.1"
+
+
+@pytest.mark.parametrize("output", ["o.jsonl", "o.csv"])
+def test_a_scored_jsonl_scored_again_keeps_its_old_scores_renamed(serving_bundle, tmp_path, output):
+    """A dump of tweets-scored, say: its own sentiment, probabilities and version are kept, not overwritten."""
+    source = tmp_path / "scored.jsonl"
+    old = {"text": "love it", "sentiment": "negative", "probabilities": {"negative": 0.9, "neutral": 0.05,
+           "positive": 0.05}, "probability_positive": 0.05, "model_version": "20261125-135001-b3df2c47"}
+    source.write_text(json.dumps(old) + "\n")
+    result = score("--input", str(source), "--output", str(tmp_path / output), model=serving_bundle)
+    assert result.returncode == 0, result.stderr
+    if output.endswith(".csv"):
+        row = read_csv(tmp_path / output)[0]
+        assert list(row) == ["text", "input_sentiment", "input_probabilities", "input_probability_positive",
+                             "input_model_version", *SCORE_COLUMNS]
+        assert json.loads(row["input_probabilities"]) == old["probabilities"]
+        new = prediction_of_csv(row)
+    else:
+        row = json.loads((tmp_path / output).read_text())
+        assert row["input_probabilities"] == old["probabilities"]
+        new = {key: row[key] for key in ("sentiment", "probabilities", "probability_positive", "model_version")}
+    assert row["input_sentiment"] == "negative" and row["input_model_version"] == old["model_version"]
+    assert_prediction(new)
+    assert new["sentiment"] == "positive" and new["model_version"] != old["model_version"]
 
 
 @pytest.mark.parametrize(
@@ -141,17 +191,17 @@ def test_clashing_input_columns_are_kept_renamed(tiny_bundle, tmp_path):
     ],
     ids=["empty-file", "no-text-column", "duplicate-header"],
 )
-def test_unreadable_files_exit_2_with_a_message(tiny_bundle, tmp_path, content, message):
+def test_unreadable_files_exit_2_with_a_message(serving_bundle, tmp_path, content, message):
     source = tmp_path / "in.csv"
     source.write_bytes(content)
-    result = score("--input", str(source), model=tiny_bundle)
+    result = score("--input", str(source), model=serving_bundle)
     assert result.returncode == 2
     assert message in result.stderr.decode()
     assert b"Traceback" not in result.stderr
 
 
-def test_missing_input_and_bad_model(tiny_bundle, tmp_path):
-    result = score("--input", str(tmp_path / "nope.csv"), model=tiny_bundle)
+def test_missing_input_and_bad_model(serving_bundle, tmp_path):
+    result = score("--input", str(tmp_path / "nope.csv"), model=serving_bundle)
     assert result.returncode == 2 and b"cannot read" in result.stderr
     source = tmp_path / "in.csv"
     source.write_text("text\nhi\n")
@@ -159,10 +209,10 @@ def test_missing_input_and_bad_model(tiny_bundle, tmp_path):
     assert result.returncode == 2 and b"cannot load the model" in result.stderr
 
 
-def test_json_output_is_valid_even_for_undecodable_rows(tiny_bundle, tmp_path):
+def test_json_output_is_valid_even_for_undecodable_rows(serving_bundle, tmp_path):
     source = tmp_path / "in.csv"
     source.write_bytes(b"text\n\xff\xfe broken\n")
-    result = score("--input", str(source), model=tiny_bundle)
+    result = score("--input", str(source), model=serving_bundle)
     row = json.loads(result.stdout.decode("utf-8"))
     assert row["sentiment"] is None and "not valid" in row["error"]
 

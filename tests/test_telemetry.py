@@ -12,7 +12,7 @@ import threading
 import pytest
 
 from sentiment.config import Config
-from sentiment.model import Prediction
+from sentiment.prediction import Prediction
 from sentiment.telemetry import Telemetry
 from sentiment.telemetry import descriptors as md
 from sentiment.telemetry.aggregation import (
@@ -24,6 +24,8 @@ from sentiment.telemetry.aggregation import (
     MetricsAggregator,
     point_end_time,
 )
+
+from .functions_support import polar_prediction
 
 START = 1_800_000_000.0
 
@@ -44,11 +46,11 @@ def config(**env: str) -> Config:
 
 
 def negative(p: float = 0.1, version: str = "v1") -> Prediction:
-    return Prediction(p, "negative", version)
+    return polar_prediction(p, version)
 
 
 def positive(p: float = 0.9, version: str = "v1") -> Prediction:
-    return Prediction(p, "positive", version)
+    return polar_prediction(p, version)
 
 
 def log_lines(stream: io.StringIO) -> list[dict]:
@@ -165,6 +167,25 @@ def test_flushes_once_per_interval_at_the_end_of_a_request_with_cumulative_total
     share = next(s for s in second["metrics"] if s["metric"]["type"] == md.NEGATIVE_SHARE.type)
     assert share["interval"]["start_time"] == share["interval"]["end_time"]
     assert share["value"] == {"double_value": pytest.approx(15 / 20)}
+
+
+def test_tweets_are_counted_by_the_three_classes_and_the_negative_share_counts_neutral_ones_too():
+    """The fleet's negative share is tweets_scored{sentiment="negative"} over all of it: a neutral tweet
+    is in the denominator, so a day of neutral questions lowers the share instead of passing as complaints."""
+    clock, stream = FakeClock(), io.StringIO()
+    telemetry = Telemetry(config(), clock=clock, log_stream=stream)
+    outputs = [(0.8, 0.1, 0.1)] * 3 + [(0.1, 0.7, 0.2)] * 5 + [(0.05, 0.15, 0.8)] * 2
+    for index, output in enumerate(outputs):
+        telemetry.record_scored("pubsub", Prediction.of(output, "v2"), 0.2, f"tweet {index}")
+    telemetry.shutdown()
+    (line,) = log_lines(stream)
+    counts = {dict(labels)["sentiment"]: value for (name, labels), value in metric_values(line).items()
+              if name == "tweets_scored"}
+    assert counts == {"negative": 3, "neutral": 5, "positive": 2}
+    assert counts["negative"] / sum(counts.values()) == 0.3
+    polarity = metric_values(line)["probability_positive", (("model_version", "v2"), ("source", "pubsub"))]
+    assert polarity["count"] == 10  # the polarity of every tweet, the neutral ones included
+    assert polarity["mean"] == pytest.approx((3 * 0.1 / 0.9 + 5 * 0.2 / 0.3 + 2 * 0.8 / 0.85) / 10, abs=1e-6)
 
 
 def test_every_metric_of_the_issue_reaches_the_log():

@@ -14,8 +14,8 @@ from tests.conftest import REPO
 pytestmark = pytest.mark.slow
 
 
-def test_quick_benchmark_prints_the_ratio(tiny_bundle):
-    result = subprocess.run([sys.executable, "-m", "bench.metrics_overhead", "--quick", "--model", str(tiny_bundle)],
+def test_quick_benchmark_prints_the_ratio(serving_bundle):
+    result = subprocess.run([sys.executable, "-m", "bench.metrics_overhead", "--quick", "--model", str(serving_bundle)],
                             cwd=REPO, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr
     assert "300 tweets timed each way" in result.stdout
@@ -24,8 +24,8 @@ def test_quick_benchmark_prints_the_ratio(tiny_bundle):
     assert re.search(r"control \(no telemetry on either side\): ratio \d+\.\d+", result.stdout)
 
 
-def test_the_benchmark_also_runs_as_a_file(tiny_bundle):
-    result = subprocess.run([sys.executable, "bench/metrics_overhead.py", "--quick", "--model", str(tiny_bundle)],
+def test_the_benchmark_also_runs_as_a_file(serving_bundle):
+    result = subprocess.run([sys.executable, "bench/metrics_overhead.py", "--quick", "--model", str(serving_bundle)],
                             cwd=REPO, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr
     assert "ratio on/off:" in result.stdout

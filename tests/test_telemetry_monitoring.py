@@ -13,11 +13,12 @@ import grpc
 import pytest
 
 from sentiment.config import Config
-from sentiment.model import Prediction
 from sentiment.telemetry import Telemetry
 from sentiment.telemetry import descriptors as md
 from sentiment.telemetry.export import MAX_SERIES_PER_CALL
 from tests.monitoring_server import HANG, FakeMetricService
+
+from .functions_support import polar_prediction
 
 pytestmark = pytest.mark.slow
 
@@ -63,9 +64,9 @@ def test_one_flush_writes_exactly_the_expected_series(server):
     clock = FakeClock()
     telemetry = make_telemetry(server, clock)
     telemetry.record_model_load(0.75, "v3")
-    telemetry.record_scored("pubsub", Prediction(0.12, "negative", "v3"), 0.4, "bag lost", "t1")
-    telemetry.record_scored("pubsub", Prediction(0.93, "positive", "v3"), 0.2, "lovely crew", "t2")
-    telemetry.record_scored("pubsub", Prediction(0.31, "negative", "v3"), 0.3, "late", "t3")
+    telemetry.record_scored("pubsub", polar_prediction(0.12, "v3"), 0.4, "bag lost", "t1")
+    telemetry.record_scored("pubsub", polar_prediction(0.93, "v3"), 0.2, "lovely crew", "t2")
+    telemetry.record_scored("pubsub", polar_prediction(0.31, "v3"), 0.3, "late", "t3")
     telemetry.record_rejected("http", "bad_json")
     telemetry.record_model_load_failure("invalid_bundle")
     clock.advance(FLUSH_SECONDS)
@@ -129,7 +130,7 @@ def test_more_than_200_series_go_in_several_calls(server):
     clock = FakeClock()
     telemetry = make_telemetry(server, clock)
     for index in range(100):  # 100 versions -> 100 counters + 100 distributions, + 100 rejection reasons
-        telemetry.record_scored("http", Prediction(0.8, "positive", f"v{index}"), 0.2, "fine")
+        telemetry.record_scored("http", polar_prediction(0.8, f"v{index}"), 0.2, "fine")
         telemetry.record_rejected("http", f"reason_{index}")
     clock.advance(FLUSH_SECONDS)
     telemetry.end_of_request()
@@ -173,7 +174,7 @@ def test_a_failing_api_never_fails_or_stalls_predictions_and_loses_no_count(serv
     server.fail_with(failure)
     slowest = 0.0
     for index in range(1_000):  # 1,000 predictions, 1/8 s apart: a flush every 80 of them, 12 in all
-        telemetry.record_scored("pubsub", Prediction(0.2, "negative", "v1"), 0.3, f"tweet {index}", str(index))
+        telemetry.record_scored("pubsub", polar_prediction(0.2, "v1"), 0.3, f"tweet {index}", str(index))
         clock.advance(0.125)
         started = time.perf_counter()
         telemetry.end_of_request()
@@ -209,7 +210,7 @@ def test_two_instances_writing_at_once_never_write_the_same_series(server):
     def serve(telemetry: Telemetry) -> None:
         barrier.wait()
         for index in range(300):
-            telemetry.record_scored("pubsub", Prediction(0.4, "negative", "v1"), 0.3, "meh", str(index))
+            telemetry.record_scored("pubsub", polar_prediction(0.4, "v1"), 0.3, "meh", str(index))
             telemetry.record_rejected("pubsub", "bad_json")
             if telemetry is instances[0]:
                 clock.advance(0.2)

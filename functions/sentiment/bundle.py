@@ -27,9 +27,12 @@ from typing import Any, NamedTuple
 
 from . import text
 from .errors import BundleError, ObjectNotFound
+from .prediction import CLASSES
 from .storage import GcsPath, GcsReader, Location, parse_location
 
-SCHEMA_VERSION = 1
+# 2: three classes (``classes``, an output of one probability per class); 1 was the binary model
+# (one sigmoid output and a ``threshold``), which this code no longer serves.
+SCHEMA_VERSION = 2
 MODEL_FILE = "model.tflite"
 MANIFEST_FILE = "manifest.json"
 LATEST_FILE = "LATEST"
@@ -47,8 +50,9 @@ class Manifest:
     model_sha256: str
     quantization: str
     created_at: str
+    classes: list[str] = field(default_factory=lambda: list(CLASSES))
+    heads: str | dict | list = ""  # what the network's heads are, in a sentence or a small object: shown as is
     max_tokens: int = text.MAX_TOKENS
-    threshold: float = 0.5
     metrics: dict[str, Any] = field(default_factory=dict)
     frameworks: dict[str, str] = field(default_factory=dict)
     training: dict[str, Any] = field(default_factory=dict)
@@ -57,27 +61,27 @@ class Manifest:
 
     _REQUIRED = {
         "schema_version": int, "model_version": str, "text_version": str, "vocabulary": list,
-        "model_sha256": str, "quantization": str, "created_at": str,
+        "model_sha256": str, "quantization": str, "created_at": str, "classes": list,
     }
     _OPTIONAL = {
-        "max_tokens": int, "threshold": float, "metrics": dict, "frameworks": dict, "training": dict,
+        "heads": (str, dict, list), "max_tokens": int, "metrics": dict, "frameworks": dict, "training": dict,
     }
 
     @classmethod
     def from_dict(cls, data: Any) -> Manifest:
         if not isinstance(data, dict):
             raise BundleError("manifest is not a JSON object")
+        if "schema_version" in data:
+            _check_schema(data["schema_version"])
         for key, kind in {**cls._REQUIRED, **cls._OPTIONAL}.items():
             if key not in data:
                 if key in cls._REQUIRED:
                     raise BundleError(f"manifest lacks {key!r}")
                 continue
             value = data[key]
-            ok = isinstance(value, kind) and not isinstance(value, bool)
-            if kind is float:
-                ok = isinstance(value, (int, float)) and not isinstance(value, bool)
-            if not ok:
-                raise BundleError(f"manifest field {key!r} should be {kind.__name__}")
+            if not isinstance(value, kind) or isinstance(value, bool):
+                names = " or ".join(k.__name__ for k in (kind if isinstance(kind, tuple) else (kind,)))
+                raise BundleError(f"manifest field {key!r} should be {names}")
         known = {k: data[k] for k in (*cls._REQUIRED, *cls._OPTIONAL) if k in data}
         return cls(**known)
 
@@ -85,10 +89,10 @@ class Manifest:
         self.validate()
 
     def validate(self) -> None:
-        if self.schema_version != SCHEMA_VERSION:
-            raise BundleError(
-                f"manifest schema {self.schema_version} is not {SCHEMA_VERSION}, the one this code reads"
-            )
+        _check_schema(self.schema_version)
+        if list(self.classes) != list(CLASSES):
+            raise BundleError(f"manifest classes {self.classes!r} are not {list(CLASSES)!r}, the outputs this code "
+                              "serves, in that order")
         if self.text_version != text.TEXT_VERSION:
             raise BundleError(
                 f"bundle was built with tokenizer {self.text_version!r}, this code has "
@@ -106,8 +110,6 @@ class Manifest:
             object.__setattr__(self, "vocab", text.Vocabulary(self.vocabulary))
         except ValueError as error:
             raise BundleError(f"invalid vocabulary: {error}") from None
-        if not 0.0 < self.threshold < 1.0:
-            raise BundleError("threshold must lie strictly between 0 and 1")
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -116,7 +118,8 @@ class Manifest:
             "text_version": self.text_version,
             "max_tokens": self.max_tokens,
             "quantization": self.quantization,
-            "threshold": self.threshold,
+            "classes": list(self.classes),
+            "heads": self.heads,
             "model_sha256": self.model_sha256,
             "created_at": self.created_at,
             "metrics": self.metrics,
@@ -131,6 +134,15 @@ class Manifest:
         facts.pop("vocabulary")
         facts["vocabulary_size"] = len(self.vocabulary)
         return facts
+
+
+def _check_schema(version: Any) -> None:
+    """Before any other field: a bundle of another schema is named as such, not as a missing field."""
+    if version == 1 and not isinstance(version, bool):
+        raise BundleError(f"manifest schema 1 is a two-class (negative/positive) bundle; this code serves schema "
+                          f"{SCHEMA_VERSION}, three classes {'/'.join(CLASSES)}: deploy a three-class bundle")
+    if version != SCHEMA_VERSION or isinstance(version, bool):
+        raise BundleError(f"manifest schema {version!r} is not {SCHEMA_VERSION}, the one this code reads")
 
 
 @dataclass(frozen=True)

@@ -14,10 +14,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from . import event_time
 from .budget import UNLIMITED, CpuBudget
 from .config import Config
 from .errors import Rejected
-from .prediction import Prediction
+from .prediction import CLASSES, NEGATIVE, NEUTRAL, POSITIVE, Prediction
 from .text import tokenize
 
 _SURROGATES = re.compile("[\ud800-\udfff]")
@@ -166,7 +167,9 @@ def parse_predict(body: Any, config: Config, budget: CpuBudget = UNLIMITED) -> P
     return PredictRequest(texts, form)
 
 
-LABELS = {"negative": "negative", "positive": "positive", 0: "negative", 1: "positive"}
+# A feedback label: a class name, or the integer the training data uses for it (0, 1 as in the
+# two-class era, 2 for neutral).
+LABELS = {**{name: name for name in CLASSES}, 0: NEGATIVE, 1: POSITIVE, 2: NEUTRAL}
 
 
 @dataclass(frozen=True)
@@ -184,7 +187,7 @@ def parse_feedback(body: Any, config: Config) -> Feedback:
     text = check_text(body["text"], "text", config.max_text_chars).text
     label = body.get("label")
     if type(label) not in (str, int) or label not in LABELS:  # exact types: no bool, no float, nothing unhashable
-        raise Rejected(400, "bad_field", '"label" must be "negative" or "positive" (or 0 / 1)')
+        raise Rejected(400, "bad_field", '"label" must be "negative", "neutral" or "positive" (or 0, 2, 1)')
     version = body.get("model_version")
     if "model_version" in body and (not isinstance(version, str) or len(version) > 128
                                     or _SURROGATES.search(version)):
@@ -196,10 +199,12 @@ def parse_feedback(body: Any, config: Config) -> Feedback:
 class Tweet:
     checked: CheckedText
     id: str | None = None
-    extra: dict[str, Any] = field(default_factory=dict)  # the PASSTHROUGH fields present
+    extra: dict[str, Any] = field(default_factory=dict)  # created_at, user, lang, brand: passed through
+    created_at: str | None = None  # its created_at as RFC 3339 UTC: the event time downstream
 
 
-PASSTHROUGH = ("created_at", "brand", "user", "lang")
+PASSTHROUGH = ("created_at", "user", "lang", "brand")
+MAX_BRAND_CHARS = 200  # as the alert schema allows
 
 
 _JSON_SCALAR = re.compile(r'\s*(?:"|-?\d|true\s*$|false\s*$|null\s*$)')
@@ -254,7 +259,17 @@ def tweet_of(body: dict[str, Any], max_chars: int) -> Tweet:
     if isinstance(tweet_id, str) and len(tweet_id) > 128:
         raise Rejected(400, "bad_field", '"id" is longer than 128 characters')
     extra = {key: body[key] for key in PASSTHROUGH if key in body}
-    return Tweet(checked, None if tweet_id is None else str(tweet_id), extra)
+    created_at = None
+    if body.get("created_at") is not None:
+        try:
+            created_at = event_time.rfc3339(event_time.parse(body["created_at"]))
+        except event_time.BadTime as error:
+            raise Rejected(400, "bad_field", f'"created_at" {error}') from None
+    brand = body.get("brand")
+    if brand is not None and (not isinstance(brand, str) or not brand.strip() or len(brand) > MAX_BRAND_CHARS
+                              or _SURROGATES.search(brand)):
+        raise Rejected(400, "bad_field", f'"brand" must be a non-empty string of at most {MAX_BRAND_CHARS} characters')
+    return Tweet(checked, None if tweet_id is None else str(tweet_id), extra, created_at)
 
 
 def scored_message(tweet: Tweet, prediction: Prediction, scored_at: datetime,

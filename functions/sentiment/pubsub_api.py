@@ -15,7 +15,7 @@ import logging
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from . import logs
+from . import event_time, logs
 from .errors import Rejected, Transient
 from .payloads import Tweet, parse_tweet, scored_message
 from .pubsub_message import decode_data, message_id_of, message_of, park
@@ -63,8 +63,11 @@ def _score_and_publish(instance: Instance, message_id: str, tweet: Tweet) -> Non
     # ModelUnavailable and PublishError propagate: the message will be redelivered
     (prediction,) = instance.scorer.score([tweet.checked], SOURCE, [tweet.id])
     result = scored_message(tweet, prediction, datetime.now(UTC), message_id)
+    # created_at as an attribute: the detection pipeline reads it as its event time (Beam's timestamp_attribute),
+    # so a backlog or a replay keeps the tweets' own times; without one, Pub/Sub's publish time is the event time
+    event = {event_time.ATTRIBUTE: tweet.created_at} if tweet.created_at else {}
     future = instance.publisher.publish_json(
         instance.config.output_topic, result, source_message_id=message_id, sentiment=prediction.sentiment,
-        model_version=prediction.model_version, tweet_id=tweet.id,
+        model_version=prediction.model_version, tweet_id=tweet.id, **event,
     )
     instance.publisher.wait([future])  # PublishError propagates: redelivered, consumers dedupe on the id

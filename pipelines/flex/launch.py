@@ -2,7 +2,9 @@
 
 Dataflow's Python template launcher runs ``python FLEX_TEMPLATE_PYTHON_PY_FILE --name=value ...``: the
 template's parameters (named as the command's option dest names, underscore spelling) and the job's
-pipeline options. Which command an image runs is fixed when the image is built (``--build-arg
+pipeline options. The launcher must submit the job and return, so ``--no-wait`` is added: a program that
+waits for its job to end holds the launch until it times out.
+Which command an image runs is fixed when the image is built (``--build-arg
 COMMAND=stream|score``, pipelines/flex/Dockerfile), so that a template cannot run another pipeline.
 """
 
@@ -22,7 +24,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     from pipelines.__main__ import main as pipelines_main
 
-    return pipelines_main([command, *(sys.argv[1:] if argv is None else argv)])
+    return pipelines_main([command, *(sys.argv[1:] if argv is None else argv), "--no-wait"])
 
 
 if __name__ == "__main__":

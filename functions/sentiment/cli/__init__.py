@@ -19,8 +19,9 @@ def parser() -> argparse.ArgumentParser:
     score = commands.add_parser(
         "score",
         help="score a CSV or JSONL file of tweets",
-        description="Write every input row plus probability_positive and sentiment. Rows that cannot be "
-        "scored keep empty scores and are reported on stderr with their line number.",
+        description="Write every input row plus probability_positive (the polarity P(pos) / (P(pos) + P(neg))), "
+        "sentiment (negative, neutral or positive), the three probabilities and model_version. Rows that cannot "
+        "be scored keep empty scores and are reported on stderr with their line number.",
     )
     score.add_argument("--input", required=True, help="CSV (with a header) or JSONL file; - for stdin")
     score.add_argument("--text-column", default="text", help="column or key holding the tweet (default: text)")

@@ -10,9 +10,18 @@ import json
 from dataclasses import dataclass, field
 from typing import IO
 
+from ..prediction import CLASSES, Prediction
 from ..rows import Row, printable
 
-PROBABILITY, SENTIMENT, ERROR = "probability_positive", "sentiment", "error"
+ERROR = "error"
+# What a scored row gains: the fields of ``Prediction.to_dict()``. In a CSV the probabilities of the three
+# classes are columns named as their JSON path (``probabilities.negative``, ...); the two columns of the
+# two-class era come first, where scripts of that era find them.
+PROBABILITY, SENTIMENT, PROBABILITIES, VERSION = "probability_positive", "sentiment", "probabilities", "model_version"
+CSV_COLUMNS = (PROBABILITY, SENTIMENT, *(f"{PROBABILITIES}.{name}" for name in CLASSES), VERSION)
+JSON_FIELDS = (SENTIMENT, PROBABILITIES, PROBABILITY, VERSION)  # as in every other output
+# An input field named like an output one is kept as ``input_<name>``, in either format.
+CLASHES = {name: f"input_{name}" for name in dict.fromkeys((*CSV_COLUMNS, *JSON_FIELDS))}
 MAX_REPORTED = 20  # bad rows listed one per line on stderr; the rest are counted
 
 
@@ -37,22 +46,27 @@ class Writer:
         self.stream, self.as_csv = stream, as_csv
         self.csv = None
         if as_csv:
-            self.csv = csv.DictWriter(stream, fieldnames=[*fieldnames, PROBABILITY, SENTIMENT],
+            self.csv = csv.DictWriter(stream, fieldnames=[*fieldnames, *CSV_COLUMNS],
                                       extrasaction="ignore", lineterminator="\n")
             self.csv.writeheader()
 
-    def write(self, row: Row, probability: float | None, sentiment: str | None) -> None:
+    def write(self, row: Row, prediction: Prediction | None) -> None:
+        """The row as it came, plus the prediction's fields (empty, or null in JSON, when not scored)."""
         record = {k: printable(v) for k, v in row.record.items()} if row.record is not None else {}
+        scored = prediction.to_dict() if prediction is not None else {}
         if self.as_csv:
             record = {k: json.dumps(v) if isinstance(v, (dict, list)) else v for k, v in record.items()}
-            record[PROBABILITY] = "" if probability is None else f"{probability:.6f}"
-            record[SENTIMENT] = sentiment or ""
+            record.update(dict.fromkeys(CSV_COLUMNS, ""))
+            if scored:
+                record.update({PROBABILITY: f"{scored[PROBABILITY]:.6f}", SENTIMENT: scored[SENTIMENT],
+                               VERSION: scored[VERSION]})
+                record.update({f"{PROBABILITIES}.{name}": f"{value:.6f}" for name, value in
+                               scored[PROBABILITIES].items()})
             self.csv.writerow(record)
             return
         if row.record is None and row.raw is not None:
             record["raw"] = printable(row.raw)
-        record[PROBABILITY] = probability
-        record[SENTIMENT] = sentiment
+        record.update({name: scored.get(name) for name in JSON_FIELDS})
         if row.error:
             record[ERROR] = row.error
         self.stream.write(json.dumps(record, ensure_ascii=False) + "\n")
@@ -60,10 +74,10 @@ class Writer:
 
 def rename_clashes(header: list[str]) -> list[str]:
     """An input column named like an output column is kept as ``input_<name>``."""
-    return [f"input_{name}" if name in (PROBABILITY, SENTIMENT) else name for name in header]
+    return [CLASHES.get(name, name) for name in header]
 
 
-def rename_fields(row: Row, mapping: dict[str, str]) -> Row:
+def rename_fields(row: Row, mapping: dict[str, str] = CLASHES) -> Row:
     if row.record is not None:
         row.record = {mapping.get(k, k): v for k, v in row.record.items()}
     return row

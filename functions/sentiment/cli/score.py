@@ -56,7 +56,7 @@ def score_stream(
         rows = (rename_fields(row, mapping) for row in rows)
         writer = Writer(sink, output_csv, renamed)
     else:
-        rows = read_jsonl(source)
+        rows = (rename_fields(row) for row in read_jsonl(source))
         if output_csv:  # the columns are known only once every object has been read
             buffered = list(rows)
             names = list(dict.fromkeys(k for r in buffered if r.record for k in r.record))
@@ -67,14 +67,13 @@ def score_stream(
     for row in rows:
         summary.rows += 1
         checked = row_text(row, text_column, max_chars)
-        probability = sentiment = None
+        prediction = None
         if checked is not None:
             (prediction,) = scorer.score([checked], SOURCE)
-            probability, sentiment = prediction.probability_positive, prediction.sentiment
             summary.scored += 1
         if row.error:
             summary.bad.append((row.line, row.error))
-        writer.write(row, probability, sentiment)
+        writer.write(row, prediction)
         if progress is not None:
             progress.update()
     return summary

@@ -47,7 +47,7 @@ SOURCE = {"source": "Where the tweet came from: http or pubsub."}
 TWEETS_SCORED = MetricDescriptor(
     "tweets_scored", "CUMULATIVE", "INT64", "1",
     "Tweets scored since the instance started, by source, predicted sentiment and model version.",
-    {**SOURCE, "sentiment": "negative or positive.", "model_version": "Version of the model bundle."},
+    {**SOURCE, "sentiment": "negative, neutral or positive.", "model_version": "Version of the model bundle."},
 )
 REQUESTS_REJECTED = MetricDescriptor(
     "requests_rejected", "CUMULATIVE", "INT64", "1",
@@ -61,7 +61,7 @@ SCORING_LATENCY = MetricDescriptor(
 )
 PROBABILITY_POSITIVE = MetricDescriptor(
     "probability_positive", "CUMULATIVE", "DISTRIBUTION", "1",
-    "The model's probability that a tweet is positive: its shift over time reveals drift.",
+    "Each tweet's polarity P(positive) / (P(positive) + P(negative)): its shift over time reveals drift.",
     {**SOURCE, "model_version": "Version of the model bundle."},
 )
 NEGATIVE_SHARE = MetricDescriptor(
