@@ -1,10 +1,11 @@
 """All the benchmarks in one run: prints the tables, writes BENCHMARKS.md and bench/latency_histogram.png.
 
-    python -m bench                   # full run (~10 min): writes BENCHMARKS.md at the repository root
+    python -m bench                   # full run (~15 min): writes BENCHMARKS.md at the repository root
     python -m bench --quick           # tiny counts (< 90 s): prints the tables, writes only to a temp dir
     python -m bench --model PATH      # another bundle or model store (default: models/, the committed one)
 
-Sections: scoring core, telemetry overhead, HTTP function, cold start, Pub/Sub path, cost. Each one
+Sections: scoring core, telemetry overhead, HTTP function, cold start, Pub/Sub path, bulk scoring (a
+generated archive of 1,000,000 tweets, 2,000 in quick mode), cost. Each one
 starts the processes it needs (functions-framework, fake-gcs-server, the Pub/Sub emulator) on
 loopback and stops them. Benchmarks are not tests: nothing here fails on a slow figure; a missed
 target is reported as missed.
@@ -22,7 +23,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import cold_start, common, cost, http_load, pubsub_path, report, scoring
+from bench import bulk, cold_start, common, cost, http_load, pubsub_path, report, scoring
 
 
 def metrics_overhead(store: Path, quick: bool) -> dict:
@@ -76,8 +77,10 @@ def main(argv: list[str] | None = None) -> int:
         count = 200 if args.quick else 5000
         results["pubsub"] = step("Pub/Sub path", lambda: pubsub_path.run(store, texts, work, count, 60 if args.quick
                                                                           else 300), timings)
+    results["bulk"] = step("bulk scoring", lambda: bulk.run(store, texts, work, 2_000 if args.quick else 1_000_000),
+                           timings)
     keras_tps = results["cold"]["keras"]["under_load"].get("tweets_per_second")
-    results["cost"] = cost.run(results["http"], results.get("pubsub"), keras_tps)
+    results["cost"] = cost.run(results["http"], results.get("pubsub"), keras_tps, results["bulk"])
     command = "python -m bench" + (" " + shlex.join(argv if argv is not None else sys.argv[1:])).rstrip()
     results["meta"] = {
         "command": command.strip(), "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),

@@ -28,6 +28,21 @@ NATURAL_LANGUAGE = {
 }
 VCPU = 1
 MEMORY_GIB = 0.5
+DATAFLOW = {
+    "source": "https://cloud.google.com/dataflow/pricing (batch workers, Dataflow Shuffle, Persistent Disk; "
+              "us-central1 list prices, the rates Apache Beam 2.77 itself uses in "
+              "apache_beam/testing/load_tests/dataflow_cost_consts.py)",
+    "as_of": "consulted on 2026-12-02 (the stored pricing pages list the billed components; their rate tables "
+             "were not in the copies, so the rates are Beam 2.77's); check them before quoting a bill",
+    "vcpu_hour": 0.056,
+    "gb_hour": 0.003557,
+    "pd_gb_hour": 0.000054,
+    "shuffle_gb": 0.011,
+    # Dataflow's default batch worker: n1-standard-1 (1 vCPU, 3.75 GB), a 25 GB boot disk with Dataflow Shuffle.
+    "worker_vcpu": 1,
+    "worker_gb": 3.75,
+    "worker_disk_gb": 25,
+}
 
 
 def per_million(tweets_per_second: float, tweets_per_request: int, cpu_seconds_per_tweet: float | None = None,
@@ -43,12 +58,25 @@ def per_million(tweets_per_second: float, tweets_per_request: int, cpu_seconds_p
             "used_cpu_seconds": cpu_seconds_per_tweet * 1e6 if cpu_seconds_per_tweet is not None else None}
 
 
+def dataflow_per_million(cpu_seconds_per_million: float, shuffle_bytes_per_million: float) -> dict:
+    """A batch job's cost per million tweets on default workers kept busy: the measured CPU time is the vCPU
+    time billed (the job is CPU-bound), memory and disk come with each vCPU, Shuffle bills the data through
+    the reshuffles (about the archive's size). A job's start (~2-3 worker-minutes) is left out."""
+    p = DATAFLOW
+    vcpu_hours = cpu_seconds_per_million / 3600
+    worker_hours = vcpu_hours / p["worker_vcpu"]
+    parts = {"vcpu": vcpu_hours * p["vcpu_hour"], "memory": worker_hours * p["worker_gb"] * p["gb_hour"],
+             "disk": worker_hours * p["worker_disk_gb"] * p["pd_gb_hour"],
+             "shuffle": shuffle_bytes_per_million / 1e9 * p["shuffle_gb"]}
+    return {"vcpu_hours": vcpu_hours, "usd": sum(parts.values()), "parts": parts}
+
+
 def natural_language_per_million() -> list[tuple[str, float]]:
     """USD per million tweets at each volume tier of the Natural Language API."""
     return [(tier, usd_per_1000 * 1000) for tier, usd_per_1000 in NATURAL_LANGUAGE["tiers"]]
 
 
-def run(http: dict, pubsub: dict | None, keras_tps: float | None) -> dict:
+def run(http: dict, pubsub: dict | None, keras_tps: float | None, bulk: dict | None = None) -> dict:
     phases = http["phases"]
     rows = {
         "HTTP, one tweet per request (4 clients)": per_million(
@@ -65,5 +93,9 @@ def run(http: dict, pubsub: dict | None, keras_tps: float | None) -> dict:
     if keras_tps:
         rows["replaced design: Flask + Keras, one tweet per request, 2 GiB"] = per_million(keras_tps, 1, None,
                                                                                           memory_gib=2.0)
+    dataflow = None
+    if bulk:
+        dataflow = dataflow_per_million(bulk["pipeline"]["cpu_seconds_per_million"],
+                                        bulk["archive_bytes"] / bulk["count"] * 1e6)
     return {"rows": rows, "natural_language": natural_language_per_million(), "prices": PRICES,
-            "natural_language_prices": NATURAL_LANGUAGE}
+            "natural_language_prices": NATURAL_LANGUAGE, "dataflow": dataflow, "dataflow_prices": DATAFLOW}

@@ -127,7 +127,8 @@ class _ScoreBundles(beam.DoFn):
 
 class ScoreTweets(beam.PTransform):
     """Score tweets with the serving bundle ``model`` (a directory or ``gs://`` store, LATEST followed; default
-    the committed one). Returns a tagged result: the main output and ``rejected``."""
+    the committed one). Returns a tagged result: ``result.scored`` (the main output, the messages) and
+    ``result[REJECTED]``."""
 
     def __init__(self, model: str | None = None, max_chars: int = MAX_CHARS):
         super().__init__()

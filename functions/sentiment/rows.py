@@ -20,6 +20,7 @@ from .errors import InputError, Rejected
 from .payloads import decode_json
 
 _SURROGATES = re.compile("[\ud800-\udfff]")
+_UNDECODABLE = re.compile("[\udc80-\udcff]")  # bytes that surrogateescape could not decode
 _LONE_SURROGATES = re.compile("[\ud800-\udc7f\udd00-\udfff]")  # not an undecodable byte (\udc80-\udcff)
 MAX_LINE_CHARS = 1_000_000  # a JSONL line beyond this is reported, not parsed (memory stays bounded)
 MAX_RAW_CHARS = 1_000  # how much of a line that is not a record is kept for the report
@@ -44,7 +45,7 @@ def open_text(binary: IO[bytes], encoding: str) -> IO[str]:
 
 
 def undecodable(value: str) -> bool:
-    return any("\udc80" <= ch <= "\udcff" for ch in value)
+    return not value.isascii() and _UNDECODABLE.search(value) is not None
 
 
 def printable(value: Any) -> Any:
