@@ -18,11 +18,10 @@ locals {
       entry_point = "predict_http"
       description = "Air Paradis tweet sentiment: HTTP JSON API (POST /predict, GET /health, GET /model)."
       account     = "Sentiment HTTP function (${var.http_function.name})"
-      account_use = "Runs the HTTP scoring function: reads the model store, publishes alerts and feedback, writes metrics."
+      account_use = "Runs the HTTP scoring function: reads the model store, publishes feedback, writes metrics."
       ingress     = var.http_ingress
-      # Bad-buzz alerts and user feedback (POST /feedback). Its scores are the HTTP response.
+      # User feedback (POST /feedback). Its scores are the HTTP response.
       publishes_to = {
-        alerts   = google_pubsub_topic.this["alerts"].name
         feedback = google_pubsub_topic.this["feedback"].name
       }
       # The listed members, and the deploy pipeline (its smoke test calls /health, /predict, /model).
@@ -38,14 +37,13 @@ locals {
       entry_point = "score_pubsub"
       description = "Air Paradis tweet sentiment: scores the tweets stream (push subscription ${local.push_subscription})."
       account     = "Sentiment Pub/Sub function (${var.pubsub_function.name})"
-      account_use = "Runs the tweet-stream scoring function: reads the model store, publishes scores, alerts and dead letters, writes metrics."
+      account_use = "Runs the tweet-stream scoring function: reads the model store, publishes scores and dead letters, writes metrics."
       # Pub/Sub push from this project counts as internal traffic: nothing else needs to reach it.
       ingress = "ALLOW_INTERNAL_ONLY"
-      # The scores of the stream, bad-buzz alerts, and tweets it can never score (parked with the
-      # reason on the dead-letter topic rather than retried forever).
+      # The scores of the stream (the streaming pipeline's input), and tweets it can never score
+      # (parked with the reason on the dead-letter topic rather than retried forever).
       publishes_to = {
         scored      = google_pubsub_topic.this["scored"].name
-        alerts      = google_pubsub_topic.this["alerts"].name
         dead_letter = google_pubsub_topic.this["dead_letter"].name
       }
       # Only the push identity.

@@ -72,8 +72,10 @@ locals {
     "roles/storage.admin",
     "roles/pubsub.admin",
     "roles/monitoring.admin",
-    "roles/secretmanager.admin", # the notifier's webhook secret and its accessor grant (never its value)
-    "roles/logging.logWriter",   # the build's own logs (CLOUD_LOGGING_ONLY)
+    "roles/secretmanager.admin",    # the notifier's webhook secret and its accessor grant (never its value)
+    "roles/logging.logWriter",      # the build's own logs (CLOUD_LOGGING_ONLY)
+    "roles/dataflow.admin",         # launches and updates the streaming job (Google's minimal role for it)
+    "roles/artifactregistry.admin", # the pipelines' image repository, its reader grants, pushing the images
     ],
     var.enable_apis ? ["roles/serviceusage.serviceUsageAdmin"] : [],
     var.enable_bigquery_export ? ["roles/bigquery.admin"] : [],

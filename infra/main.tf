@@ -1,6 +1,7 @@
 # Air Paradis tweet sentiment: two Cloud Functions (gen2) scoring tweets with a LiteRT model read from
 # a bucket, Pub/Sub in and out with dead letters, custom metrics, alert policies and a dashboard; a
-# third function posts the bad-buzz alerts to the team's chat.
+# Dataflow streaming job detecting bad buzz per brand over the scored tweets; a third function posting
+# its alerts to the team's chat.
 #
 # Where things are:
 #   storage.tf     models bucket (model store) and function-source bucket + the source zip object
@@ -10,6 +11,8 @@
 #   notify.tf      the notifier's push subscription, push identity and webhook secret
 #   monitoring.tf  metric descriptors (from metric_descriptors.json), alert policies, dashboard
 #   bigquery.tf    optional BigQuery subscriptions landing scored tweets and feedback
+#   dataflow.tf    the pipelines: image repository, streaming job (Flex Template) and its subscription,
+#                  the worker identities of the streaming and bulk jobs (modules/dataflow_worker)
 
 provider "google" {
   project = var.project_id
@@ -35,6 +38,8 @@ locals {
   bucket_location = coalesce(var.bucket_location, upper(var.region))
   models_bucket   = coalesce(var.models_bucket_name, "${var.project_id}-sentiment-models")
   source_bucket   = coalesce(var.source_bucket_name, "${var.project_id}-sentiment-fn-source")
+  dataflow_bucket = coalesce(var.dataflow_bucket_name, "${var.project_id}-sentiment-dataflow")
+  bulk_bucket     = coalesce(var.bulk_bucket_name, "${var.project_id}-sentiment-bulk")
 
   # The functions follow gs://BUCKET/PREFIX/LATEST to the current bundle (converter publish/promote move it).
   model_uri = "gs://${local.models_bucket}/${var.model_prefix}"
@@ -50,18 +55,13 @@ locals {
     GOOGLE_CLOUD_PROJECT  = var.project_id
     FUNCTION_REGION       = var.region
     OUTPUT_TOPIC          = google_pubsub_topic.this["scored"].name
-    ALERT_TOPIC           = google_pubsub_topic.this["alerts"].name
     DEAD_LETTER_TOPIC     = google_pubsub_topic.this["dead_letter"].name
     FEEDBACK_TOPIC        = google_pubsub_topic.this["feedback"].name
     LOG_LEVEL             = var.log_level
     METRICS_EXPORTER      = "monitoring"
     METRICS_FLUSH_SECONDS = tostring(var.metrics_flush_seconds)
-    # The instances' own bad-buzz detector (messages on the alerts topic) uses the same thresholds
-    # as the fleet-wide alert policy in monitoring.tf, so both tell the same story.
-    BUZZ_WINDOW_SECONDS   = tostring(var.bad_buzz_window_minutes * 60)
-    BUZZ_NEGATIVE_SHARE   = tostring(var.bad_buzz_negative_share)
-    BUZZ_MIN_TWEETS       = tostring(var.bad_buzz_min_tweets)
-    BUZZ_COOLDOWN_SECONDS = tostring(var.bad_buzz_cooldown_minutes * 60)
+    # No alert topic and no bad-buzz settings: the functions are stateless (score, publish, count);
+    # bad buzz is detected per brand by the streaming pipeline (dataflow.tf), which alone publishes alerts.
   }
 
   # The APIs the deployment uses (README.md, "Deploy", lists the same; a test keeps them equal).
@@ -69,6 +69,8 @@ locals {
     "artifactregistry.googleapis.com", # images of the functions
     "cloudbuild.googleapis.com",       # builds them
     "cloudfunctions.googleapis.com",
+    "compute.googleapis.com",  # the Dataflow workers and launcher VMs
+    "dataflow.googleapis.com", # the bad-buzz streaming job and the bulk scoring job
     "iam.googleapis.com",
     "iamcredentials.googleapis.com", # the deployer's identity tokens (the pipeline's smoke test)
     "logging.googleapis.com",

@@ -80,3 +80,42 @@ output "http_public" {
   description = "Whether the HTTP function is public (http_allow_unauthenticated); the smoke test then skips its not-public check."
   value       = var.http_allow_unauthenticated
 }
+
+output "pipeline_images" {
+  description = "Artifact Registry path of the pipelines' images (<this>/stream:TAG, <this>/score:TAG), built by cloudbuild.yaml."
+  value       = local.pipeline_images
+}
+
+output "dataflow_bucket" {
+  description = "Bucket of the Dataflow jobs' template specs (templates/), staged files (staging/) and temporary files (temp/)."
+  value       = google_storage_bucket.this["dataflow"].name
+}
+
+output "stream_job" {
+  description = "The bad-buzz streaming job: its Dataflow job ID and state (null until a pipeline_image_tag is deployed)."
+  value       = try({ id = google_dataflow_flex_template_job.stream[0].job_id, state = google_dataflow_flex_template_job.stream[0].state }, null)
+}
+
+output "stream_subscription" {
+  description = "The streaming job's own pull subscription on the scored tweets."
+  value       = google_pubsub_subscription.stream.id
+}
+
+output "dataflow_service_accounts" {
+  description = "Emails of the Dataflow jobs' worker identities: stream, bulk."
+  value       = { for key, worker in module.dataflow_worker : key => worker.email }
+}
+
+output "bulk_job_command" {
+  description = "The command that scores the archives under the bulk bucket's input prefix with the deployed image (README.md, \"Bulk scoring\")."
+  value = join(" ", [
+    "gcloud dataflow flex-template run \"sentiment-score-$(date +%Y%m%d-%H%M%S)\"",
+    "--project=${var.project_id} --region=${var.region}",
+    "--template-file-gcs-location=${local.bulk_job.template}",
+    "--service-account-email=${local.bulk_job.service_account}",
+    "--staging-location=${local.bulk_job.staging_location} --temp-location=${local.bulk_job.temp_location}",
+    "--additional-experiments=use_runner_v2 --parameters=sdk_container_image=${local.bulk_job.image}",
+    "--parameters=input=${local.bulk_job.input}/'*.jsonl' --parameters=output=${local.bulk_job.output}/scored",
+    "--parameters=rejected=${local.bulk_job.output}/rejected --parameters=model=${local.bulk_job.model}",
+  ])
+}

@@ -9,7 +9,8 @@ requirements live at the top of the repository (next to the dev ones) while the 
     requirements.txt        <- the top-level requirements.txt
 
 and nothing else: no tests, no models (the functions read them from the model store), no caches,
-no local tooling (``sentiment/cli/`` and ``sentiment/__main__.py``: ``python -m sentiment score``).
+no local tooling (``sentiment/cli/`` and ``sentiment/__main__.py``: ``python -m sentiment score``;
+``sentiment/rows.py``: reading tweet files, for it and the bulk pipeline).
 
 The zip is deterministic: entries sorted, timestamps fixed, permissions normalised, so the same
 content always gives the same bytes. Terraform names the uploaded object after the zip's SHA-256,
@@ -40,7 +41,7 @@ EXCLUDED_DIRS = {"__pycache__", ".pytest_cache", ".mypy_cache", ".ruff_cache", "
 EXCLUDED_SUFFIXES = {".pyc", ".pyo", ".tflite", ".keras", ".h5", ".zip"}
 EXCLUDED_NAMES = {".DS_Store", ".gcloudignore"}
 # Local tooling that lives in the library's tree but that no function runs (paths under functions/).
-LOCAL_TOOLING = ("sentiment/cli/", "sentiment/__main__.py")
+LOCAL_TOOLING = ("sentiment/cli/", "sentiment/__main__.py", "sentiment/rows.py")
 
 
 class PackagingError(Exception):

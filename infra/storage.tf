@@ -1,6 +1,9 @@
-# Two buckets: the model store the functions read at run time, and the functions' source zips. Both
-# are private (uniform access, public access prevention), versioned, in the functions' region; what
-# differs is data in local.buckets.
+# Four buckets: the model store the functions read at run time, the functions' source zips, the
+# Dataflow jobs' templates, staged and temporary files, and the bulk scoring job's archives and
+# results. All are private (uniform access, public access prevention), versioned, in the functions'
+# region; what differs (lifecycle rules, whether destroy may empty them) is data in local.buckets.
+# A lifecycle rule deletes either noncurrent versions (with_state ARCHIVED) or live objects under a
+# prefix past an age.
 
 locals {
   buckets = {
@@ -14,9 +17,9 @@ locals {
     models = {
       name          = local.models_bucket
       force_destroy = var.force_destroy_buckets
-      delete_noncurrent = [
-        { num_newer_versions = var.model_noncurrent_versions, days_since_noncurrent_time = null },
-        { num_newer_versions = null, days_since_noncurrent_time = var.model_noncurrent_days },
+      delete = [
+        { num_newer_versions = var.model_noncurrent_versions, days_since_noncurrent_time = null, age = null, matches_prefix = null, with_state = "ARCHIVED" },
+        { num_newer_versions = null, days_since_noncurrent_time = var.model_noncurrent_days, age = null, matches_prefix = null, with_state = "ARCHIVED" },
       ]
     }
 
@@ -28,15 +31,38 @@ locals {
     function_source = {
       name          = local.source_bucket
       force_destroy = true
-      delete_noncurrent = [
-        { num_newer_versions = null, days_since_noncurrent_time = 7 },
+      delete = [
+        { num_newer_versions = null, days_since_noncurrent_time = 7, age = null, matches_prefix = null, with_state = "ARCHIVED" },
+      ]
+    }
+
+    # The Dataflow jobs' files: templates/ (the Flex Template specs cloudbuild.yaml writes, one per
+    # image tag: a few KB each, kept, since a job recreated later reads its spec again), staging/
+    # (what each launch stages for its workers: kept while a job may still add workers) and temp/
+    # (temporary files of writes in progress: deleted after dataflow_temp_days). All rebuilt from git.
+    dataflow = {
+      name          = local.dataflow_bucket
+      force_destroy = true
+      delete = [
+        { num_newer_versions = null, days_since_noncurrent_time = 1, age = null, matches_prefix = null, with_state = "ARCHIVED" },
+        { num_newer_versions = null, days_since_noncurrent_time = null, age = var.dataflow_temp_days, matches_prefix = ["temp/"], with_state = "ANY" },
+      ]
+    }
+
+    # Archives the bulk scoring job reads (bulk_input_prefix) and the scored and rejected rows it
+    # writes (bulk_output_prefix). Archives are data: destroyed only with force_destroy_buckets.
+    bulk = {
+      name          = local.bulk_bucket
+      force_destroy = var.force_destroy_buckets
+      delete = [
+        { num_newer_versions = null, days_since_noncurrent_time = 7, age = null, matches_prefix = null, with_state = "ARCHIVED" },
       ]
     }
   }
 }
 
 resource "google_storage_bucket" "this" {
-  #checkov:skip=CKV_GCP_62:Access logs (legacy usage logs) would need a third bucket; reads of the model store and of the source zips (by the Cloud Functions build only) are covered by Cloud Audit Logs (Data Access for storage can be enabled project-wide).
+  #checkov:skip=CKV_GCP_62:Access logs (legacy usage logs) would need one more bucket; reads of the model store, of the source zips (by the Cloud Functions build only) and of the Dataflow and bulk files (by their jobs' own identities) are covered by Cloud Audit Logs (Data Access for storage can be enabled project-wide).
   for_each = local.buckets
 
   name     = each.value.name
@@ -52,13 +78,15 @@ resource "google_storage_bucket" "this" {
   }
 
   dynamic "lifecycle_rule" {
-    for_each = each.value.delete_noncurrent
+    for_each = each.value.delete
 
     content {
       condition {
         num_newer_versions         = lifecycle_rule.value.num_newer_versions
         days_since_noncurrent_time = lifecycle_rule.value.days_since_noncurrent_time
-        with_state                 = "ARCHIVED"
+        age                        = lifecycle_rule.value.age
+        matches_prefix             = lifecycle_rule.value.matches_prefix
+        with_state                 = lifecycle_rule.value.with_state
       }
       action {
         type = "Delete"

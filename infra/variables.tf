@@ -73,7 +73,7 @@ variable "source_bucket_name" {
 
 variable "bucket_location" {
   type        = string
-  description = "Location of both buckets. Default: the functions' region (no cross-region reads on model load)."
+  description = "Location of every bucket. Default: the functions' region (no cross-region reads on model load)."
   default     = null
 }
 
@@ -419,7 +419,7 @@ variable "notification_channels" {
 
 variable "bad_buzz_window_minutes" {
   type        = number
-  description = "Window over which the negative share of scored tweets is computed, by the functions and by the alert policy."
+  description = "Window over which the fleet-wide alert policy computes the negative share of scored tweets (the coarse operations signal; per-brand detection is the streaming pipeline's)."
   default     = 10
 
   validation {
@@ -447,17 +447,6 @@ variable "bad_buzz_min_tweets" {
   validation {
     condition     = var.bad_buzz_min_tweets >= 1 && floor(var.bad_buzz_min_tweets) == var.bad_buzz_min_tweets
     error_message = "bad_buzz_min_tweets must be a whole number >= 1."
-  }
-}
-
-variable "bad_buzz_cooldown_minutes" {
-  type        = number
-  description = "Least time between two bad-buzz messages an instance publishes on the alerts topic."
-  default     = 30
-
-  validation {
-    condition     = var.bad_buzz_cooldown_minutes >= 0
-    error_message = "bad_buzz_cooldown_minutes must be >= 0."
   }
 }
 
@@ -534,4 +523,137 @@ variable "bigquery_deletion_protection" {
   type        = bool
   description = "Refuse to let Terraform delete the landed tables (and their data)."
   default     = true
+}
+
+# --- Dataflow: the bad-buzz streaming job and the bulk scoring job ------------------------------
+
+variable "pipeline_image_tag" {
+  type        = string
+  description = "Tag of the pipelines' images and Flex Template specs (cloudbuild.yaml passes the hash of what goes into the images: pipelines/flex/image_tag.py). Null: no streaming job (the first apply creates what the images need; the pipeline's first build starts the job)."
+  default     = null
+
+  validation {
+    condition     = var.pipeline_image_tag == null || can(regex("^[a-z0-9][a-z0-9.-]{0,63}$", var.pipeline_image_tag))
+    error_message = "pipeline_image_tag must be 1-64 lowercase letters, digits, dots or hyphens."
+  }
+}
+
+variable "pipeline_repository_id" {
+  type        = string
+  description = "Artifact Registry repository (Docker) of the pipelines' images, in the region."
+  default     = "sentiment-pipelines"
+}
+
+variable "pipeline_images_kept" {
+  type        = number
+  description = "Most recent versions of each pipeline image kept by the repository's cleanup policy (older ones are deleted after 30 days); the running job's image is always among them."
+  default     = 10
+
+  validation {
+    condition     = var.pipeline_images_kept >= 2
+    error_message = "pipeline_images_kept must be >= 2 (the running image and the one being rolled out)."
+  }
+}
+
+variable "dataflow_bucket_name" {
+  type        = string
+  description = "Bucket of the Dataflow jobs' template specs (templates/), staged files (staging/) and temporary files (temp/). Default: <project_id>-sentiment-dataflow."
+  default     = null
+}
+
+variable "dataflow_temp_days" {
+  type        = number
+  description = "Days a file under temp/ of the Dataflow bucket is kept (temporary files of running or finished jobs)."
+  default     = 7
+
+  validation {
+    condition     = var.dataflow_temp_days >= 1
+    error_message = "dataflow_temp_days must be >= 1."
+  }
+}
+
+variable "dataflow_subnetwork" {
+  type        = string
+  description = "Subnetwork of the Dataflow workers (regions/REGION/subnetworks/NAME, or its self link). Null: the project's default network, which must exist."
+  default     = null
+}
+
+variable "dataflow_private_ips" {
+  type        = bool
+  description = "Workers without external IP addresses (WORKER_IP_PRIVATE). Needs dataflow_subnetwork with Private Google Access (the workers reach Pub/Sub, Cloud Storage and Artifact Registry through it)."
+  default     = false
+}
+
+variable "stream_job" {
+  type = object({
+    name         = optional(string, "sentiment-buzz")
+    machine_type = optional(string, "n1-standard-2")
+    max_workers  = optional(number, 3)
+  })
+  description = "The bad-buzz streaming job: its name (also of its subscription and worker identity, <name>-df), worker machine type, most workers. Changing name or max_workers drains the job and starts a new one (ForceNew); the machine type is changed by an in-place update."
+  default     = {}
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]{2,26}[a-z0-9]$", var.stream_job.name))
+    error_message = "stream_job.name must be 4-28 lowercase letters, digits or hyphens, starting with a letter."
+  }
+
+  validation {
+    condition     = var.stream_job.max_workers >= 1 && var.stream_job.max_workers <= 1000
+    error_message = "stream_job.max_workers must be 1-1000."
+  }
+}
+
+variable "stream_brand_field" {
+  type        = string
+  description = "Field of a scored tweet that keys the streaming job's windows and baselines (its brand_field parameter)."
+  default     = "brand"
+}
+
+variable "stream_options" {
+  type        = map(string)
+  description = "Further parameters of the streaming job (the detection options of `python -m pipelines stream`, by dest name, such as thresholds or allowed lateness); each must be a parameter of pipelines/flex/stream_metadata.json."
+  default     = {}
+}
+
+variable "stream_transform_name_mapping" {
+  type        = map(string)
+  description = "Renamed transforms (old name prefix => new) for an update of the running streaming job whose graph renamed steps; empty when names are unchanged."
+  default     = {}
+}
+
+variable "bulk_account_id" {
+  type        = string
+  description = "Account ID of the bulk scoring job's workers (launched on demand, see README.md, \"Bulk scoring\")."
+  default     = "sentiment-bulk-df"
+}
+
+variable "bulk_bucket_name" {
+  type        = string
+  description = "Bucket the bulk scoring job reads its archives from (under bulk_input_prefix) and writes its results to (under bulk_output_prefix). Default: <project_id>-sentiment-bulk."
+  default     = null
+}
+
+variable "bulk_input_prefix" {
+  type        = string
+  description = "Prefix of the archives to score in the bulk bucket."
+  default     = "input"
+}
+
+variable "bulk_output_prefix" {
+  type        = string
+  description = "Prefix of the bulk scoring results (scored and rejected rows) in the bulk bucket."
+  default     = "output"
+}
+
+variable "bulk_input_buckets" {
+  type        = list(string)
+  description = "Existing buckets the bulk job may also read archives from (roles/storage.objectViewer for its workers on each)."
+  default     = []
+}
+
+variable "bulk_launchers" {
+  type        = list(string)
+  description = "Members who may launch the bulk scoring job (roles/iam.serviceAccountUser on its worker identity only; they also need roles/dataflow.developer on the project and read access to the Dataflow bucket's templates)."
+  default     = []
 }

@@ -47,9 +47,10 @@ PLATFORM_ENV = frozenset({"K_SERVICE", "K_REVISION", "K_CONFIGURATION", "FUNCTIO
 # Read only to reach local emulators (tests, the dev stack): never set in the cloud.
 EMULATOR_ENV = frozenset({"PUBSUB_EMULATOR_HOST", "STORAGE_EMULATOR_HOST"})
 # What a deployment of each entry point cannot do without (the defaults run locally, not in the cloud).
+# No alert topic: the functions are stateless, bad buzz is the streaming pipeline's (it alone publishes alerts).
 SCORING_ENV = frozenset({
     "MODEL_URI", "GOOGLE_CLOUD_PROJECT", "FUNCTION_REGION", "METRICS_EXPORTER", "LOG_LEVEL",
-    "OUTPUT_TOPIC", "ALERT_TOPIC", "DEAD_LETTER_TOPIC", "FEEDBACK_TOPIC",
+    "OUTPUT_TOPIC", "DEAD_LETTER_TOPIC", "FEEDBACK_TOPIC",
 })
 NOTIFY_ENV = frozenset({"GOOGLE_CLOUD_PROJECT", "FUNCTION_REGION", "LOG_LEVEL", "DEAD_LETTER_TOPIC", "NOTIFY_FORMAT",
                         "NOTIFY_WEBHOOK_URL", "NOTIFY_DASHBOARD_URL"})
@@ -68,6 +69,8 @@ PRIMITIVE_ROLES = ("roles/owner", "roles/editor", "roles/viewer")
 # a user-specified build account (Cloud Run, "Build service account": Logs Writer, Artifact Registry
 # Writer, Storage Object Admin). The deployer: what an apply of infra/ needs (README.md lists them).
 PROJECT_ROLES = frozenset({"roles/monitoring.metricWriter", "roles/logging.logWriter"})
+# A Dataflow job's worker identity: leasing work items (and writing the job's logs and metrics), nothing else.
+DATAFLOW_ROLES = frozenset({"roles/dataflow.worker"})
 FUNCTION_BUILD_ROLES = frozenset({"roles/logging.logWriter", "roles/artifactregistry.writer",
                                   "roles/storage.objectAdmin"})
 DEPLOYER = "google_service_account.deployer"
@@ -75,7 +78,7 @@ DEPLOYER_ROLES = frozenset({
     "roles/cloudfunctions.admin", "roles/run.admin", "roles/iam.serviceAccountAdmin",
     "roles/resourcemanager.projectIamAdmin", "roles/storage.admin", "roles/pubsub.admin", "roles/monitoring.admin",
     "roles/secretmanager.admin", "roles/logging.logWriter", "roles/serviceusage.serviceUsageAdmin",
-    "roles/bigquery.admin",
+    "roles/bigquery.admin", "roles/dataflow.admin", "roles/artifactregistry.admin",
 })
 # Never on the project: their holder could act as, or mint tokens of, every account of the project.
 IMPERSONATION_ROLES = frozenset({"roles/iam.serviceAccountUser", "roles/iam.serviceAccountTokenCreator",
@@ -371,10 +374,23 @@ def _substitute(node: Any, prefix: str, lookup: Any) -> Any:
     return walk(node)
 
 
+_TOSET = re.compile(r"^\$\{toset\(((?:var|local)\.[A-Za-z_][\w-]*)\)\}$")
+_IDENTITY_FOR = re.compile(r"^\$\{\{\s*for (\w+) in ((?:var|local)\.[A-Za-z_][\w-]*)\s*:\s*\1\s*=>\s*\1\s*\}\}$")
+
+
 def _for_each_items(module: Module, expression: Any) -> list[tuple[Any, Any]] | None:
-    """(key, value expression) of each instance, or None when the collection cannot be read."""
+    """(key, value expression) of each instance, or None when the collection cannot be read.
+
+    Besides maps and lists it can read, ``toset(var.x)`` and ``{ for m in var.x : m => m }`` over a list it
+    can read (a variable's default: [] means no instance at all, as Terraform would create)."""
     ref = reference(expression)
     collection = resolve(module, expression)
+    keyed = (_TOSET.match(collection) or _IDENTITY_FOR.match(collection)) if isinstance(collection, str) else None
+    if keyed:
+        listed = resolve(module, "${" + keyed.groups()[-1] + "}")
+        if isinstance(listed, list) and all(isinstance(item, str) for item in listed):
+            return [(item, item) for item in listed]
+        return None
     if isinstance(collection, dict):
         if ref is not None:
             return [(key, "${" + ref + f'["{key}"]' + "}") for key in collection]
@@ -467,7 +483,7 @@ def variable_default(declaration: dict) -> Any:
     return default
 
 
-def resolve(module: Module, value: Any, depth: int = 0) -> Any:
+def resolve(module: Module, value: Any, depth: int = 0, resources: bool = True) -> Any:
     """Follow references to variables' defaults, locals, module outputs and resource arguments.
 
     What cannot be followed (a function call, an attribute computed by the provider) is returned as
@@ -485,13 +501,13 @@ def resolve(module: Module, value: Any, depth: int = 0) -> Any:
         target = _navigate(module.locals[str(parts[1])], parts[2:])
     elif parts[0] == "module" and len(parts) > 3 and parts[3] in module.module_outputs.get(traversal(parts[:3]), {}):
         target = _navigate(module.module_outputs[traversal(parts[:3])][str(parts[3])], parts[4:])
-    else:  # a resource's argument (of the root module, or of a child module's instance)
+    elif resources:  # a resource's argument (of the root module, or of a child module's instance)
         found = _resource_prefix(module, parts)
         if found is not None and found[1]:
             target = _navigate(module.resources[found[0]], found[1])
     if target is _UNKNOWN or target is None:
         return value
-    return resolve(module, target, depth + 1)
+    return resolve(module, target, depth + 1, resources)
 
 
 def deep_resolve(module: Module, node: Any, depth: int = 0) -> Any:
@@ -522,7 +538,7 @@ def refers_to(module: Module, value: Any, resource_type: str | None = None, dept
                 continue
             base = [p for p in parts if not isinstance(p, int)]
             if parts[0] in ("var", "local", "module"):
-                followed = resolve(module, "${" + match.group(1) + "}")
+                followed = resolve(module, "${" + match.group(1) + "}", resources=False)
                 if followed == "${" + match.group(1) + "}" and parts[0] == "local" and len(parts) > 1:
                     followed = module.locals.get(str(parts[1]))  # could not navigate: the whole local
                 if followed != "${" + match.group(1) + "}":
@@ -1046,10 +1062,56 @@ def granted_roles(module: Module, body: dict) -> set[str]:
     return set(re.findall(r"roles/[\w.]+", text))
 
 
+FLEX_JOB = "google_dataflow_flex_template_job"
+
+
+def dataflow_jobs(module: Module) -> dict[str, dict[str, Any]]:
+    """The Dataflow jobs and what they run with: each streaming job Terraform runs (a Flex Template job), and the
+    on-demand bulk job as local.bulk_job describes its launch. job -> {"account", "image", "buckets written",
+    "buckets read", "subscription", "topic", "body"} as expressions."""
+    jobs: dict[str, dict[str, Any]] = {}
+    for address, body in module.of_type(FLEX_JOB).items():
+        parameters = merged(module, body.get("parameters"))
+        jobs[address] = {"account": body.get("service_account_email"), "image": body.get("sdk_container_image"),
+                         "writes": [body.get("staging_location"), body.get("temp_location")],
+                         "reads": [body.get("container_spec_gcs_path")],
+                         "subscription": parameters.get("subscription"), "topic": parameters.get("alert_topic"),
+                         "parameters": parameters, "body": body}
+    bulk = module.locals.get("bulk_job")
+    if isinstance(bulk, dict):
+        jobs["local.bulk_job"] = {"account": bulk.get("service_account"), "image": bulk.get("image"),
+                                  "writes": [bulk.get(k) for k in ("staging_location", "temp_location", "output")],
+                                  "reads": [bulk.get(k) for k in ("template", "input", "model")],
+                                  "subscription": None, "topic": None, "parameters": {}, "body": bulk}
+    return jobs
+
+
+def merged(module: Module, value: Any) -> dict[str, Any]:
+    """A map argument: a map it can read, or ``merge(a, b, ...)`` of maps it can read (later ones win); {} else."""
+    value = resolve(module, value)
+    call = re.fullmatch(r"\$\{merge\(([\w.\[\]\"\s,-]*)\)\}", value) if isinstance(value, str) else None
+    if call:
+        result: dict[str, Any] = {}
+        for argument in (a.strip() for a in call.group(1).split(",") if a.strip()):
+            part = resolve(module, "${" + argument + "}")
+            if not isinstance(part, dict):
+                return {}
+            result.update(part)
+        return result
+    return value if isinstance(value, dict) else {}
+
+
 def accounts(module: Module) -> dict[str, set[str]]:
     """Service accounts declared here by use: runtime (a function runs as it), build (functions are built as
-    it), push (a push subscription's OIDC identity), deployer."""
-    found: dict[str, set[str]] = {"runtime": set(), "build": set(), "push": set(), "deployer": set()}
+    it), push (a push subscription's OIDC identity), deployer, dataflow (a Dataflow job's workers run as it),
+    dataflow_launched (a job Terraform itself launches runs as it)."""
+    found: dict[str, set[str]] = {"runtime": set(), "build": set(), "push": set(), "deployer": set(),
+                                  "dataflow": set(), "dataflow_launched": set()}
+    for address, job in dataflow_jobs(module).items():
+        account = refers_to(module, job["account"], ACCOUNT)
+        found["dataflow"] |= account
+        if address != "local.bulk_job":
+            found["dataflow_launched"] |= account
     for body in module.of_type(FUNCTION).values():
         runtime = (block(body, "service_config") or {}).get("service_account_email")
         found["runtime"] |= refers_to(module, runtime, ACCOUNT)
@@ -1071,7 +1133,7 @@ def check_least_privilege(module: Module) -> list[str]:
             problems.append(f"{address} grants the basic role {role}")
     kinds = accounts(module)
     allowed = {**{a: PROJECT_ROLES for a in kinds["runtime"]}, **{a: FUNCTION_BUILD_ROLES for a in kinds["build"]},
-               **{a: DEPLOYER_ROLES for a in kinds["deployer"]}}
+               **{a: DEPLOYER_ROLES for a in kinds["deployer"]}, **{a: DATAFLOW_ROLES for a in kinds["dataflow"]}}
     for address, body in module.of_type("google_project_iam_member").items():
         roles = granted_roles(module, body)
         if not roles:
@@ -1082,9 +1144,16 @@ def check_least_privilege(module: Module) -> list[str]:
                 problems.append(f"{address} grants {role} on the whole project: grant it on the accounts concerned")
             elif not holders or any(role not in allowed.get(holder, PROJECT_ROLES) for holder in holders):
                 problems.append(f"{address} grants {role} on the whole project")
+    models = {a for a, b in module.of_type("google_storage_bucket").items() if "models" in a}
     for address, body in module.of_type("google_storage_bucket_iam_member").items():
-        if body.get("role") != "roles/storage.objectViewer":
-            problems.append(f"{address} grants {body.get('role')}: the functions only read models")
+        role, holders = body.get("role"), refers_to(module, body.get("member"), ACCOUNT)
+        if role == "roles/storage.objectViewer":
+            continue
+        if role != "roles/storage.objectAdmin" or not holders or not holders <= kinds["dataflow"]:
+            problems.append(f"{address} grants {role}: the functions only read models; only a Dataflow job's "
+                            "workers write objects (roles/storage.objectAdmin on their own buckets)")
+        elif refers_to(module, body.get("bucket"), "google_storage_bucket") & models:
+            problems.append(f"{address} grants {role} on the model store: only the converter publishes models")
     identities: dict[str, str] = {}
     for address, body in module.of_type(FUNCTION).items():
         account = referenced_resource((block(body, "service_config") or {}).get("service_account_email"), ACCOUNT,
@@ -1147,7 +1216,8 @@ def default_identities(module: Module) -> list[str]:
 
 
 def check_identities(module: Module) -> list[str]:
-    """The functions are built as an account of their own with exactly the documented roles; the deployer can
+    """Nothing runs as a default account (the Dataflow job's service_account_email included). The functions are
+    built as an account of their own with exactly the documented roles; the deployer can
     deploy what it deploys (actAs on those accounts only), mint its own identity tokens and call the HTTP
     function; the API those tokens come from is on."""
     problems = default_identities(module)
@@ -1165,12 +1235,12 @@ def check_identities(module: Module) -> list[str]:
     if not kinds["deployer"]:
         return [*problems, f"no {DEPLOYER}: the pipeline would run as a default build account"]
     acts_as = _account_grants(module, "roles/iam.serviceAccountUser")
-    for kind in ("runtime", "build", "push"):
+    for kind in ("runtime", "build", "push", "dataflow_launched"):
         for account in sorted(kinds[kind]):
             if not any(account in on and DEPLOYER in to for on, to in acts_as):
                 problems.append(f"{DEPLOYER} has no roles/iam.serviceAccountUser on {account} ({kind} account): "
                                 "it could not deploy what uses it")
-    deployed = kinds["runtime"] | kinds["build"] | kinds["push"]
+    deployed = kinds["runtime"] | kinds["build"] | kinds["push"] | kinds["dataflow"]
     for on, to in acts_as:
         for account in sorted(on - deployed):
             problems.append(f"roles/iam.serviceAccountUser on {account}, which nothing deployed here runs, builds or "
@@ -1189,6 +1259,256 @@ def check_identities(module: Module) -> list[str]:
     for function in http:
         if not any(function in refers_to(module, b.get("name"), FUNCTION) for b in invokers):
             problems.append(f"{DEPLOYER} is not an invoker of {function}: the smoke test would be refused")
+    return problems
+
+
+# --- The Dataflow jobs --------------------------------------------------------------------------
+
+FLEX = REPO / "pipelines" / "flex"
+# IAM resource types -> the argument naming what the grant is on (project-level grants are on "project").
+IAM_TARGETS = {
+    "google_project_iam_member": None,
+    "google_storage_bucket_iam_member": ("bucket", "google_storage_bucket"),
+    "google_pubsub_topic_iam_member": ("topic", TOPIC),
+    "google_pubsub_subscription_iam_member": ("subscription", "google_pubsub_subscription"),
+    "google_artifact_registry_repository_iam_member": ("repository", "google_artifact_registry_repository"),
+    "google_service_account_iam_member": ("service_account_id", ACCOUNT),
+    "google_secret_manager_secret_iam_member": ("secret_id", "google_secret_manager_secret"),
+    "google_cloud_run_v2_service_iam_member": ("name", FUNCTION),
+    "google_bigquery_dataset_iam_member": ("dataset_id", "google_bigquery_dataset"),
+}
+
+
+def grants_held(module: Module, account: str) -> set[tuple[str, str]]:
+    """(role, what it is on) of every grant to ``account``: "project", a resource address, or the expression of
+    a resource not declared here."""
+    held = set()
+    for kind, target in IAM_TARGETS.items():
+        for body in module.of_type(kind).values():
+            if account not in refers_to(module, body.get("member"), ACCOUNT):
+                continue
+            if target is None:
+                on = {"project"}
+            else:
+                on = refers_to(module, body.get(target[0]), target[1]) or {f"external {body.get(target[0])}"}
+            held |= {(role, where) for role in granted_roles(module, body) for where in on}
+    return held
+
+
+def _one(module: Module, value: Any, resource_type: str) -> set[str]:
+    return refers_to(module, value, resource_type)
+
+
+def job_needs(module: Module, job: dict[str, Any]) -> set[tuple[str, str]]:
+    """The grants a job's workers need, from what the job is configured with: the worker role, its image's
+    repository, its buckets (written: object admin; only read: object viewer), its subscription (subscriber and
+    viewer) and the topic it publishes to."""
+    needs = {("roles/dataflow.worker", "project")}
+    needs |= {("roles/artifactregistry.reader", r) for r in
+              _one(module, job["image"], "google_artifact_registry_repository")}
+    written = set().union(*(_one(module, v, "google_storage_bucket") for v in job["writes"]))
+    read = set().union(*(_one(module, v, "google_storage_bucket") for v in job["reads"])) - written
+    needs |= {("roles/storage.objectAdmin", b) for b in written} | {("roles/storage.objectViewer", b) for b in read}
+    for subscription in _one(module, job["subscription"], "google_pubsub_subscription"):
+        needs |= {("roles/pubsub.subscriber", subscription), ("roles/pubsub.viewer", subscription)}
+    needs |= {("roles/pubsub.publisher", topic) for topic in _one(module, job["topic"], TOPIC)}
+    return needs
+
+
+def template_metadata(name: str, flex: Path = FLEX) -> dict[str, Any]:
+    return json.loads((flex / f"{name}_metadata.json").read_text(encoding="utf-8"))
+
+
+def check_dataflow_jobs(module: Module, flex: Path = FLEX) -> list[str]:
+    """Each Dataflow job's workers hold exactly the grants the job needs (least privilege: nothing more; and
+    nothing less, or the job fails once running); the streaming job drains on delete, reads the pipeline's own
+    pull subscription on the scored tweets (retained long enough for a drain or a failed update), publishes to
+    the topic the notifier reads, gives only parameters its template declares (and every required one), and
+    runs the image its template spec was built for."""
+    problems = []
+    jobs = dataflow_jobs(module)
+    streaming = [a for a in jobs if a != "local.bulk_job"]
+    if not streaming:
+        problems.append(f"no {FLEX_JOB}: nothing runs the bad-buzz pipeline")
+    if "local.bulk_job" not in jobs:
+        problems.append("local.bulk_job is not defined: the bulk job's launch (account, template, buckets) is "
+                        "undocumented")
+    for address, job in jobs.items():
+        accounts_used = refers_to(module, job["account"], ACCOUNT)
+        if len(accounts_used) != 1:
+            problems.append(f"{address}: its workers' identity {job['account']!r} is not one account declared here")
+            continue
+        account = next(iter(accounts_used))
+        others = [a for a, j in jobs.items() if a != address and account in refers_to(module, j["account"], ACCOUNT)]
+        problems += [f"{address} and {other} share {account}: one identity per job" for other in others]
+        held, needed = grants_held(module, account), job_needs(module, job)
+        for role, where in sorted(needed - held):
+            problems.append(f"{account} lacks {role} on {where}, which {address} needs")
+        for role, where in sorted(held - needed):
+            if where.startswith("external ") and role == "roles/storage.objectViewer" and address == "local.bulk_job":
+                continue  # archives in other buckets (bulk_input_buckets): read only
+            problems.append(f"{account} holds {role} on {where}, which {address} does not need")
+    names = {a: resolve(module, b.get("name")) for a, b in module.of_type(TOPIC).items()}
+    scored = [a for a, name in names.items() if name == "tweets-scored"]
+    alerts = [a for a, name in names.items() if name == INPUT_TOPICS["notify_alert"]]
+    declared = {p["name"]: p for p in template_metadata("stream", flex)["parameters"]}
+    for address in streaming:
+        job, body = jobs[address], jobs[address]["body"]
+        if body.get("on_delete") != "drain":
+            problems.append(f"{address}: on_delete is {body.get('on_delete')!r}, not \"drain\": a destroy or a "
+                            "ForceNew change would cancel it and lose the tweets it holds and its open windows")
+        if body.get("skip_wait_on_job_termination") not in (None, False):
+            problems.append(f"{address}: skip_wait_on_job_termination: the next job would be launched while the "
+                            "drained one still holds its name")
+        parameters = job["parameters"]
+        if not parameters:
+            problems.append(f"{address}: its parameters are not a map this check can read")
+        for name in sorted(set(parameters) - set(declared)):
+            problems.append(f"{address} passes {name}, which pipelines/flex/stream_metadata.json does not declare "
+                            "(Dataflow refuses the launch)")
+        for name in sorted(n for n, p in declared.items() if not p.get("isOptional") and n not in parameters):
+            problems.append(f"{address} does not pass {name}, which the stream template requires")
+        subscriptions = _one(module, job["subscription"], "google_pubsub_subscription")
+        if len(subscriptions) != 1 or not str(reference(job["subscription"]) or "").endswith(".id"):
+            problems.append(f"{address}: subscription must be the id (projects/P/subscriptions/S) of a subscription "
+                            f"declared here, not {job['subscription']!r}")
+        for subscription in sorted(subscriptions):
+            sub = module.resources[subscription]
+            if block(sub, "push_config"):
+                problems.append(f"{address} reads {subscription}, a push subscription: Dataflow pulls")
+            if not set(_one(module, sub.get("topic"), TOPIC)) & set(scored):
+                problems.append(f"{address} reads {subscription}, which is not on the tweets-scored topic")
+            readers = [a for a, b in module.of_type(FLEX_JOB).items() if a != address and subscription in
+                       _one(module, (resolve(module, b.get("parameters")) or {}).get("subscription"),
+                            "google_pubsub_subscription")]
+            problems += [f"{subscription} is read by {address} and {other}: each would see part of the tweets"
+                         for other in readers]
+            if resolve(module, sub.get("message_retention_duration")) != "604800s":
+                problems.append(f"{subscription}: message_retention_duration must be 604800s (7 days): tweets wait "
+                                "there through a drain, a failed update or an outage of the job")
+            if str(resolve(module, (block(sub, "expiration_policy") or {}).get("ttl"))) != "":
+                problems.append(f"{subscription} would expire after 31 days without a reader: set expiration_policy "
+                                "ttl = \"\"")
+            if block(sub, "dead_letter_policy"):
+                problems.append(f"{subscription} has a dead_letter_policy: Dataflow acknowledges what it takes in, "
+                                "the pipeline handles bad messages itself")
+        topics = _one(module, job["topic"], TOPIC)
+        if topics != set(alerts[:1]) or not str(reference(job["topic"]) or "").endswith(".id"):
+            problems.append(f"{address}: alert_topic must be the id of the topic the notifier reads "
+                            f"({', '.join(alerts) or 'none'}), not {job['topic']!r}")
+        image, spec = str(resolve(module, job["image"])), str(resolve(module, job["reads"][0]))
+        tag = re.search(r":(\$\{[^{}]+\}|[\w.-]+)$", image)
+        if not tag or tag.group(1) not in spec or not re.search(r"/stream[:-]", image + spec):
+            problems.append(f"{address}: its image {image!r} and its template spec {spec!r} are not the stream "
+                            "template's of one tag")
+    return problems
+
+
+# --- The Flex Template images and their metadata --------------------------------------------------
+
+# What each template's parameters must be: `python -m pipelines COMMAND` options by dest name (the contract
+# between the pipelines and their templates), required or optional.
+TEMPLATE_PARAMETERS = {
+    "stream": {"required": {"subscription", "alert_topic"}, "optional": {"brand_field"}, "streaming": True},
+    "score": {"required": {"input", "output"}, "optional": {"model", "bigquery_table", "rejected"},
+              "streaming": False},
+}
+BEAM_PIN = re.compile(r"(?m)^apache-beam(?:\[[\w,]+\])?==([\d.]+)\s*$")
+
+
+def dockerfile_instructions(path: Path) -> list[tuple[str, str]]:
+    """(INSTRUCTION, arguments) of a Dockerfile, continuation lines joined, comments dropped."""
+    lines, current = [], ""
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if not current and (not line.strip() or line.lstrip().startswith("#")):
+            continue
+        current += line.rstrip("\\").strip() + " "
+        if not line.rstrip().endswith("\\"):
+            lines.append(current.strip())
+            current = ""
+    return [(line.split(None, 1)[0].upper(), (line.split(None, 1) + [""])[1]) for line in lines]
+
+
+def check_flex(flex: Path = FLEX, repo: Path = REPO) -> list[str]:
+    """pipelines/flex/: the Dockerfile builds on pinned images, the Beam SDK image of the pinned Beam release and of
+    the functions' Python, copies the launcher, the serving library, the pipelines and the committed bundle, and
+    points the launcher at a program it copies; each template's metadata declares exactly the contract's
+    parameters (dest names, required ones required), with regexes that compile."""
+    problems = []
+    dockerfile = flex / "Dockerfile"
+    instructions = dockerfile_instructions(dockerfile)
+    images = [args.split()[0] for kind, args in instructions if kind == "FROM"]
+    for image in images:
+        name, _, tag = image.rpartition(":")
+        if not name or not re.fullmatch(r"[\w][\w.-]*", tag) or tag == "latest" or "/" in tag:
+            problems.append(f"Dockerfile: FROM {image} is not pinned to a tag (and not :latest)")
+    pin = BEAM_PIN.search((repo / "pipelines" / "requirements.txt").read_text(encoding="utf-8"))
+    beam = [i for i in images if i.startswith("apache/beam_python")]
+    python = RUNTIME.removeprefix("python")  # "311"
+    if len(beam) != 1:
+        problems.append("Dockerfile: no apache/beam_python<version>_sdk image (the workers' SDK container)")
+    else:
+        match = re.fullmatch(r"apache/beam_python(\d)\.(\d+)_sdk:([\d.]+)", beam[0])
+        if not match or match.group(1) + match.group(2) != python:
+            problems.append(f"Dockerfile: {beam[0]} is not the Beam SDK image of Python {python[0]}.{python[1:]} "
+                            f"(the functions' runtime, {RUNTIME})")
+        elif not pin or match.group(3) != pin.group(1):
+            problems.append(f"Dockerfile: {beam[0]} is Beam {match.group(3)}, pipelines/requirements.txt pins "
+                            f"{pin.group(1) if pin else 'none'}: the launcher and the workers must run one release")
+    launchers = [i for i in images if "template-launcher-base" in i]
+    if not launchers or not all(f"/python{python}-template-launcher-base:" in i for i in launchers):
+        problems.append(f"Dockerfile: the launcher must come from gcr.io/dataflow-templates-base/python{python}-"
+                        "template-launcher-base")
+    copies = [args.split() for kind, args in instructions if kind == "COPY"]
+    if not any(a[0].startswith("--from") and "/opt/google/dataflow/python_template_launcher" in a for a in copies):
+        problems.append("Dockerfile does not copy the Flex Template launcher (/opt/google/dataflow/"
+                        "python_template_launcher)")
+    sources = {source for a in copies if not a[0].startswith("--from") for source in a[:-1]}
+    for needed in ("requirements.txt", "pipelines/requirements.txt", "functions/sentiment", "pipelines", "models"):
+        if needed not in sources:
+            problems.append(f"Dockerfile does not copy {needed}")
+    problems += [f"Dockerfile copies {s}, which does not exist" for s in sorted(sources) if not (repo / s).exists()]
+    workdir = next((args.strip() for kind, args in instructions if kind == "WORKDIR"), "/")
+    env = dict(re.findall(r"(\w+)=(\S+)", " ".join(args for kind, args in instructions if kind == "ENV")))
+    program = env.get("FLEX_TEMPLATE_PYTHON_PY_FILE", "")
+    relative = program.removeprefix(workdir.rstrip("/") + "/")
+    if not program or relative == program or not (repo / relative).is_file() or not any(
+            relative == s or relative.startswith(s.rstrip("/") + "/") for s in sources):
+        problems.append(f"Dockerfile: FLEX_TEMPLATE_PYTHON_PY_FILE={program!r} is not a program it copies under "
+                        f"{workdir}")
+    if not any(kind == "ENTRYPOINT" and "/opt/apache/beam/boot" in args for kind, args in instructions):
+        problems.append("Dockerfile: the entry point must be the Beam boot program (/opt/apache/beam/boot): the "
+                        "image is the workers' SDK container")
+    for name, expected in TEMPLATE_PARAMETERS.items():
+        where = f"{name}_metadata.json"
+        try:
+            metadata = json.loads((flex / where).read_text(encoding="utf-8"))
+        except (OSError, ValueError) as error:
+            problems.append(f"{where} is not readable JSON: {error}")
+            continue
+        if not str(metadata.get("name") or "").strip() or not str(metadata.get("description") or "").strip():
+            problems.append(f"{where} has no name or description")
+        if bool(metadata.get("streaming")) != expected["streaming"]:
+            problems.append(f"{where}: streaming must be {str(expected['streaming']).lower()}")
+        parameters = metadata.get("parameters") or []
+        names = [p.get("name") for p in parameters]
+        problems += [f"{where} declares {n} twice" for n in sorted({n for n in names if names.count(n) > 1})]
+        for parameter in parameters:
+            label = parameter.get("name")
+            if label not in expected["required"] | expected["optional"]:
+                problems.append(f"{where} declares {label!r}, which is not a dest name of `python -m pipelines "
+                                f"{name}` (expected {', '.join(sorted(expected['required'] | expected['optional']))})")
+            elif bool(parameter.get("isOptional")) != (label in expected["optional"]):
+                kind = "optional" if label in expected["optional"] else "required"
+                problems.append(f"{where}: {label} must be {kind}")
+            if not str(parameter.get("label") or "").strip() or not str(parameter.get("helpText") or "").strip():
+                problems.append(f"{where}: {label} has no label or helpText")
+            for regex in parameter.get("regexes") or []:
+                try:
+                    re.compile(regex)
+                except re.error as error:
+                    problems.append(f"{where}: {label}: regex {regex!r} does not compile ({error})")
+        problems += [f"{where} does not declare {n}" for n in sorted(expected["required"] - set(names))]
     return problems
 
 
@@ -1927,17 +2247,37 @@ def _check_pipeline_shape(steps: list[dict], requires: dict[str, set[str]]) -> l
         "package": r"infra/package_function\.py",
         "init": r"terraform\b.*\binit\b.*-backend-config=\"?bucket=\$\{_[A-Z_]+\}",
         "plan": r"terraform\b.*\bplan\b",
-        "apply": r"terraform\b.*\bapply\b",
+        "apply": r"terraform\b.*\bapply\b.*\btfplan\b",
         "smoke": r"infra/checks/smoke_test\.sh",
+        # The pipelines: the repository and bucket first, then the images, then the template specs, all before
+        # the plan whose apply starts or updates the streaming job on them.
+        "prerequisites": r"terraform\b.*\bapply\b.*-target=google_artifact_registry_repository\.\w+.*"
+                         r"-target='google_storage_bucket\.this\[\"dataflow\"\]'",
+        "image tag": r"pipelines/flex/image_tag\.py",
+        "images": r"docker build --file pipelines/flex/Dockerfile --build-arg COMMAND=",
+        "templates": r"gcloud dataflow flex-template build [\s\S]*--metadata-file=\"pipelines/flex/",
     }
     found = {stage: first(pattern) for stage, pattern in stages.items()}
     problems = [f"no {stage} step (matching {pattern!r})" for stage, pattern in stages.items() if found[stage] is None]
     order = [("apply", "lint"), ("apply", "test"), ("apply", "package"), ("apply", "plan"), ("plan", "init"),
-             ("smoke", "apply"), ("lint", "install"), ("test", "install")]
+             ("smoke", "apply"), ("lint", "install"), ("test", "install"), ("prerequisites", "init"),
+             ("prerequisites", "lint"), ("prerequisites", "test"), ("image tag", "prerequisites"),
+             ("images", "image tag"), ("templates", "images"), ("plan", "templates")]
     for later, earlier in order:
         if found[later] and found[earlier] and found[earlier] not in ancestors(found[later]):
             problems.append(f"step {found[later]} ({later}) does not wait for {found[earlier]} ({earlier})")
-    for script in ("infra/package_function.py", "infra/checks/smoke_test.sh"):
+    for step in steps:
+        command = text(step)
+        if found["images"] and step.get("id") == found["images"]:
+            for needed in ("stream", "score"):
+                if not re.search(rf"\bfor command in [\w ]*\b{needed}\b", command):
+                    problems.append(f"step {found['images']} does not build the {needed} image")
+        if found["plan"] and step.get("id") == found["plan"] and "pipeline-image.tfvars.json" not in command:
+            problems.append(f"step {found['plan']} does not pass the images' tag (build/pipeline-image.tfvars.json): "
+                            "the streaming job would not follow the new images")
+    for script in ("infra/package_function.py", "infra/checks/smoke_test.sh", "pipelines/flex/image_tag.py",
+                   "pipelines/flex/Dockerfile", "pipelines/flex/stream_metadata.json",
+                   "pipelines/flex/score_metadata.json"):
         if not (REPO / script).is_file():
             problems.append(f"the pipeline runs {script}, which does not exist")
     return problems

@@ -100,6 +100,14 @@ BREAKS = {
         SCHEMA, [("pubsub.tf", None, '\nresource "google_dataflow_flex_template_job" "buzz" {\n  name = "buzz"\n'
                                      '  container_spec_gcs_path = "gs://b/t.json"\n}\n')],
         [("google_dataflow_flex_template_job.buzz", "only the google-beta provider has this type")]),
+    "flex-job-computed-and-unknown-arguments": (
+        SCHEMA, [("dataflow.tf", '  on_delete                    = "drain"\n',
+                  '  on_delete                    = "drain"\n  job_id = "x"\n  drain_timeout = "1h"\n')],
+        [("google_dataflow_flex_template_job.stream: job_id", "is computed by the provider"),
+         ("google_dataflow_flex_template_job.stream", "drain_timeout is not an argument of this block")]),
+    "flex-job-without-the-beta-provider": (
+        SCHEMA, [("dataflow.tf", "  provider = google-beta\n", "")],
+        [("google_dataflow_flex_template_job.stream", "only the google-beta provider has this type")]),
     "type-not-in-the-snapshot": (
         SCHEMA, [("pubsub.tf", None, '\nresource "google_pubsub_lite_topic" "x" {\n  name = "x"\n}\n')],
         [("google_pubsub_lite_topic is not in provider_schema.json",)]),

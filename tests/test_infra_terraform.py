@@ -25,6 +25,10 @@ MODULE = "modules/function/"  # the child module, from infra/
 HTTP = 'module.function["http"]'
 PUBSUB = 'module.function["pubsub"]'
 NOTIFY = 'module.function["notify"]'
+STREAM_JOB = "google_dataflow_flex_template_job.stream"
+STREAM_SA = 'module.dataflow_worker["stream"].google_service_account.this'
+BULK_SA = 'module.dataflow_worker["bulk"].google_service_account.this'
+WORKER = "modules/dataflow_worker/"
 
 Check = Callable[[Path], list[str]]
 
@@ -59,12 +63,13 @@ DASHBOARD = with_directory(checks.check_dashboard)
 IDENTITIES = on_module(checks.check_identities)
 SECRETS = on_module(checks.check_secrets)
 DEPLOY_README = on_module(checks.check_deploy_readme)
+DATAFLOW = on_module(checks.check_dataflow_jobs)
 SKIPS = checks.check_checkov_skips
 CHECKOV = checks.run_checkov
 
 OFFLINE_CHECKS = [FMT, LOADS, VARIABLES, REFERENCES, README, ENTRY_POINTS, ENV_VARS, SOURCE_OBJECT, TOPICS, PUSH,
                   NOT_PUBLIC, LEAST_PRIVILEGE, IDENTITIES, SECRETS, DEPLOY_README, DESCRIPTORS, METRICS, QUERIES,
-                  ALERTS, DASHBOARD, SKIPS]
+                  ALERTS, DASHBOARD, SKIPS, DATAFLOW]
 
 
 @functools.cache
@@ -182,9 +187,9 @@ BREAKS = [
           (("variables.tf", 'scored      = "tweets-scored"', 'scored      = "scored-tweets"'),),
           (("OUTPUT_TOPIC would be 'scored-tweets'", "'tweets-scored'"),)),
     Break("topic-env-var-not-the-created-topic", TOPICS,
-          (("main.tf", 'ALERT_TOPIC           = google_pubsub_topic.this["alerts"].name',
-            'ALERT_TOPIC           = "sentiment-alerts"'),),
-          (("ALERT_TOPIC must be the name of a google_pubsub_topic declared here",),)),
+          (("main.tf", 'OUTPUT_TOPIC          = google_pubsub_topic.this["scored"].name',
+            'OUTPUT_TOPIC          = "tweets-scored"'),),
+          (("OUTPUT_TOPIC must be the name of a google_pubsub_topic declared here",),)),
     Break("push-subscription-reads-another-topic", TOPICS,
           (("pubsub.tf", 'topic   = google_pubsub_topic.this["tweets"].id',
             'topic   = google_pubsub_topic.this["feedback"].id'),),
@@ -383,6 +388,78 @@ BREAKS = [
           (("not a Dashboard of the Monitoring API", "Invalid enum value LINES"),)),
     Break("zero-position", DASHBOARD, (("dashboard.json", '"width": 48,', '"xPos": 0,\n        "width": 48,'),),
           (("mosaicLayout.tiles[0].xPos = 0 is a default value the API drops",),)),
+    # The Dataflow jobs: each worker identity holds exactly what its job needs
+    Break("stream-worker-publishes-the-scores-too", DATAFLOW,
+          (("dataflow.tf", '      publishes_to   = { alerts = google_pubsub_topic.this["alerts"].name }',
+            '      publishes_to   = { alerts = google_pubsub_topic.this["alerts"].name, '
+            'scored = google_pubsub_topic.this["scored"].name }'),),
+          ((STREAM_SA, 'holds roles/pubsub.publisher on google_pubsub_topic.this["scored"]',
+            f"which {STREAM_JOB} does not need"),)),
+    Break("stream-worker-cannot-read-its-subscription", DATAFLOW,
+          ((f"{WORKER}main.tf", re.compile(r'resource "google_pubsub_subscription_iam_member" "viewer" \{.*?\n\}\n',
+                                           re.S), ""),),
+          ((STREAM_SA, "lacks roles/pubsub.viewer on google_pubsub_subscription.stream", STREAM_JOB),)),
+    Break("bulk-worker-without-the-model-store", DATAFLOW,
+          (("dataflow.tf", '      reads_buckets = { models = google_storage_bucket.this["models"].name }',
+            "      reads_buckets = {}"),),
+          ((BULK_SA, 'lacks roles/storage.objectViewer on google_storage_bucket.this["models"]', "local.bulk_job"),)),
+    Break("one-identity-for-both-jobs", DATAFLOW,
+          (("dataflow.tf", 'service_account  = module.dataflow_worker["bulk"].email',
+            'service_account  = module.dataflow_worker["stream"].email'),),
+          ((f"{STREAM_JOB} and local.bulk_job share {STREAM_SA}",),
+           (STREAM_SA, 'lacks roles/storage.objectAdmin on google_storage_bucket.this["bulk"]'))),
+    Break("stream-job-cancelled-on-delete", DATAFLOW,
+          (("dataflow.tf", 'on_delete                    = "drain"', 'on_delete                    = "cancel"'),
+           ("dataflow.tf", "skip_wait_on_job_termination = false", "skip_wait_on_job_termination = true")),
+          ((STREAM_JOB, "on_delete is 'cancel', not \"drain\""), (STREAM_JOB, "skip_wait_on_job_termination"))),
+    Break("stream-parameters-not-the-templates", DATAFLOW,
+          (("dataflow.tf", "    brand_field  = var.stream_brand_field\n", '    window_minutes = "60"\n'),),
+          ((STREAM_JOB, "passes window_minutes, which pipelines/flex/stream_metadata.json does not declare"),)),
+    Break("stream-without-its-subscription", DATAFLOW,
+          (("dataflow.tf", "    subscription = google_pubsub_subscription.stream.id\n", ""),),
+          ((STREAM_JOB, "does not pass subscription, which the stream template requires"),)),
+    Break("stream-reads-the-raw-tweets", DATAFLOW,
+          (("dataflow.tf", '  topic   = google_pubsub_topic.this["scored"].id\n\n  ack_deadline_seconds = 60',
+            '  topic   = google_pubsub_topic.this["tweets"].id\n\n  ack_deadline_seconds = 60'),),
+          ((STREAM_JOB, "reads google_pubsub_subscription.stream, which is not on the tweets-scored topic"),)),
+    Break("stream-subscription-forgets", DATAFLOW,
+          (("dataflow.tf", '  message_retention_duration = "604800s"\n  retain_acked_messages      = true',
+            '  message_retention_duration = "3600s"\n  retain_acked_messages      = true'),
+           ("dataflow.tf", '  expiration_policy {\n    ttl = ""\n  }\n}\n\nmodule "dataflow_worker"',
+            '}\n\nmodule "dataflow_worker"')),
+          (("google_pubsub_subscription.stream: message_retention_duration must be 604800s",),
+           ("google_pubsub_subscription.stream would expire",))),
+    Break("stream-alerts-to-another-topic", DATAFLOW,
+          (("dataflow.tf", '    alert_topic  = google_pubsub_topic.this["alerts"].id',
+            '    alert_topic  = google_pubsub_topic.this["feedback"].id'),),
+          ((STREAM_JOB, "alert_topic must be the id of the topic the notifier reads"),
+           (STREAM_SA, 'lacks roles/pubsub.publisher on google_pubsub_topic.this["feedback"]'))),
+    Break("stream-image-and-spec-of-two-tags", DATAFLOW,
+          (("dataflow.tf", 'sdk_container_image     = "${local.pipeline_images}/stream:${var.pipeline_image_tag}"',
+            'sdk_container_image     = "${local.pipeline_images}/stream:latest"'),),
+          ((STREAM_JOB, "are not the stream template's of one tag"),)),
+    Break("worker-admin-of-the-model-store", LEAST_PRIVILEGE,
+          (("dataflow.tf", '        bulk     = google_storage_bucket.this["bulk"].name\n',
+            '        bulk     = google_storage_bucket.this["bulk"].name\n'
+            '        models   = google_storage_bucket.this["models"].name\n'),),
+          (('module.dataflow_worker["bulk"].google_storage_bucket_iam_member.writer["models"]',
+            "grants roles/storage.objectAdmin on the model store"),)),
+    Break("worker-with-a-broad-project-role", LEAST_PRIVILEGE,
+          ((f"{WORKER}main.tf", '  role    = "roles/dataflow.worker"', '  role    = "roles/dataflow.admin"'),),
+          (('module.dataflow_worker["stream"].google_project_iam_member.worker grants roles/dataflow.admin on the '
+            "whole project",),)),
+    Break("function-writes-objects", LEAST_PRIVILEGE,
+          ((f"{MODULE}main.tf", 'role   = "roles/storage.objectViewer"', 'role   = "roles/storage.objectAdmin"'),),
+          ((f"{HTTP}.google_storage_bucket_iam_member.model_reader", "grants roles/storage.objectAdmin",
+            "only a Dataflow job's workers write objects"),)),
+    Break("stream-job-as-the-compute-default-account", IDENTITIES,
+          (("dataflow.tf", 'service_account_email   = module.dataflow_worker["stream"].email',
+            'service_account_email   = "${data.google_project.this.number}-compute@developer.gserviceaccount.com"'),),
+          ((STREAM_JOB, "service_account_email", "is not a service account declared here"),)),
+    Break("deployer-cannot-launch-the-stream-job", IDENTITIES,
+          (("dataflow.tf", "      launchers      = { deployer = google_service_account.deployer.member }",
+            "      launchers      = {}"),),
+          ((f"has no roles/iam.serviceAccountUser on {STREAM_SA} (dataflow_launched account)",),)),
     # checkov skips
     Break("checkov-skip-without-reason", SKIPS,
           ((f"{MODULE}main.tf", re.compile(r"#checkov:skip=CKV_GCP_124:.*"), "#checkov:skip=CKV_GCP_124:needed"),),
@@ -456,6 +533,32 @@ def test_every_function_and_topic_instance_is_seen():
     topics = {checks.resolve(module, body["name"]) for body in module.of_type("google_pubsub_topic").values()}
     assert topics == {"tweets", "tweets-scored", "sentiment-alerts", "sentiment-feedback", "tweets-dead-letter"}
     assert len(module.of_type("google_monitoring_alert_policy")) == 5
+
+
+def test_the_dataflow_resources_are_seen_as_terraform_would_create_them():
+    module = checks.load_module(INFRA)
+    assert set(module.of_type("google_dataflow_flex_template_job")) == {STREAM_JOB}
+    assert checks.accounts(module)["dataflow"] == {STREAM_SA, BULK_SA}
+    assert checks.accounts(module)["dataflow_launched"] == {STREAM_SA}
+    # for_each over toset(var.x) and { for m in var.x : m => m }: no instance while the list defaults to [].
+    assert not [a for a in module.resources if "bulk_inputs" in a or ("bulk" in a and "launcher" in a)]
+    parameters = checks.dataflow_jobs(module)[STREAM_JOB]["parameters"]
+    assert set(parameters) == {"subscription", "alert_topic", "brand_field"}
+
+
+def test_bulk_input_buckets_and_launchers_become_grants(infra_copy):
+    edit(infra_copy / "variables.tf", re.compile(r'(variable "bulk_input_buckets" \{.*?default     = )\[\]', re.S),
+         r'\1["archive-a", "archive-b"]')
+    edit(infra_copy / "variables.tf", re.compile(r'(variable "bulk_launchers" \{.*?default     = )\[\]', re.S),
+         r'\1["group:analysts@example.com"]')
+    module = checks.load_module(infra_copy)
+    assert {'google_storage_bucket_iam_member.bulk_inputs["archive-a"]',
+            'google_storage_bucket_iam_member.bulk_inputs["archive-b"]',
+            'module.dataflow_worker["bulk"].google_service_account_iam_member.launcher["group:analysts@example.com"]',
+            } <= set(module.resources)
+    assert checks.check_dataflow_jobs(module) == [], "read-only grants on the archives' buckets are the bulk job's"
+    assert checks.check_identities(module) == []
+    assert checks.check_least_privilege(module) == []
 
 
 # --- checkov -----------------------------------------------------------------------------------------

@@ -100,7 +100,8 @@ def test_bad_jsonl_rows(tiny_bundle, tmp_path):
     assert len(rows) == 8
     assert rows[0]["sentiment"] and "error" not in rows[0]
     errors = [r.get("error") for r in rows[1:]]
-    assert errors == ["not a JSON object", "text must be a string, not a number", "not JSON: Expecting value",
+    assert errors == ["not a JSON object", "text must be a string, not a number",
+                      "malformed JSON: Expecting value at line 1 column 1",
                       "no 'text' field", "not a JSON object", "not valid text in this encoding",
                       "text must be a string, not null"]
     assert all(r["probability_positive"] is None for r in rows[1:])

@@ -11,11 +11,13 @@ import json
 import math
 import re
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from .budget import UNLIMITED, CpuBudget
 from .config import Config
 from .errors import Rejected
+from .prediction import Prediction
 from .text import tokenize
 
 _SURROGATES = re.compile("[\ud800-\udfff]")
@@ -194,10 +196,10 @@ def parse_feedback(body: Any, config: Config) -> Feedback:
 class Tweet:
     checked: CheckedText
     id: str | None = None
-    extra: dict[str, Any] = field(default_factory=dict)  # created_at, user, lang: passed through
+    extra: dict[str, Any] = field(default_factory=dict)  # the PASSTHROUGH fields present
 
 
-PASSTHROUGH = ("created_at", "user", "lang")
+PASSTHROUGH = ("created_at", "brand", "user", "lang")
 
 
 _JSON_SCALAR = re.compile(r'\s*(?:"|-?\d|true\s*$|false\s*$|null\s*$)')
@@ -237,9 +239,15 @@ def parse_tweet(data: bytes, config: Config) -> Tweet:
     body = decode_json(data, max_json_values(config))
     if not isinstance(body, dict):
         raise Rejected(400, "bad_field", f"the tweet must be a JSON object, not {json_type(body)}")
+    return tweet_of(body, config.max_text_chars)
+
+
+def tweet_of(body: dict[str, Any], max_chars: int) -> Tweet:
+    """A tweet object (a Pub/Sub message's JSON, a row of an archive): its text checked, its id and the
+    ``PASSTHROUGH`` fields kept."""
     if "text" not in body:
         raise Rejected(400, "bad_field", 'the tweet has no "text"')
-    checked = check_text(body["text"], "text", config.max_text_chars)
+    checked = check_text(body["text"], "text", max_chars)
     tweet_id = body.get("id")
     if tweet_id is not None and (isinstance(tweet_id, bool) or not isinstance(tweet_id, (str, int))):
         raise Rejected(400, "bad_field", '"id" must be a string or an integer')
@@ -247,3 +255,16 @@ def parse_tweet(data: bytes, config: Config) -> Tweet:
         raise Rejected(400, "bad_field", '"id" is longer than 128 characters')
     extra = {key: body[key] for key in PASSTHROUGH if key in body}
     return Tweet(checked, None if tweet_id is None else str(tweet_id), extra)
+
+
+def scored_message(tweet: Tweet, prediction: Prediction, scored_at: datetime,
+                   source_message_id: str | None) -> dict[str, Any]:
+    """The ``tweets-scored`` message of a tweet: what the Pub/Sub function publishes and bulk scoring writes."""
+    return {
+        "id": tweet.id,
+        "text": tweet.checked.text,
+        **tweet.extra,
+        **prediction.to_dict(),
+        "scored_at": scored_at.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+        "source_message_id": source_message_id,
+    }

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from . import logs
 from .errors import Rejected, Transient
-from .payloads import Tweet, parse_tweet
+from .payloads import Tweet, parse_tweet, scored_message
 from .pubsub_message import decode_data, message_id_of, message_of, park
 
 if TYPE_CHECKING:
@@ -62,14 +62,7 @@ def handle(instance: Instance, event) -> None:
 def _score_and_publish(instance: Instance, message_id: str, tweet: Tweet) -> None:
     # ModelUnavailable and PublishError propagate: the message will be redelivered
     (prediction,) = instance.scorer.score([tweet.checked], SOURCE, [tweet.id])
-    result = {
-        "id": tweet.id,
-        "text": tweet.checked.text,
-        **tweet.extra,
-        **prediction.to_dict(),
-        "scored_at": datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
-        "source_message_id": message_id,
-    }
+    result = scored_message(tweet, prediction, datetime.now(UTC), message_id)
     future = instance.publisher.publish_json(
         instance.config.output_topic, result, source_message_id=message_id, sentiment=prediction.sentiment,
         model_version=prediction.model_version, tweet_id=tweet.id,

@@ -11,22 +11,12 @@ from __future__ import annotations
 import sys
 from typing import IO
 
-from ..errors import Rejected, SentimentError
+from ..errors import InputError, Rejected, SentimentError
 from ..payloads import CheckedText, check_text
+from ..rows import Row, detect_format, open_text, read_csv, read_jsonl
 from ..scoring import Scorer
 from ..text import MAX_CHARS
-from .rows import (
-    InputError,
-    Row,
-    Summary,
-    Writer,
-    detect_format,
-    open_text,
-    read_csv,
-    read_jsonl,
-    rename_clashes,
-    rename_fields,
-)
+from .rows import Summary, Writer, rename_clashes, rename_fields
 
 SOURCE = "file"
 # Hints a file's author can act on, added to the rejection's own message.
