@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -28,11 +29,15 @@ def mlflow_run(artifacts_root: Path, run_name: str):
         yield mlflow
 
 
+_NOT_IN_NAMES = re.compile(r"[^A-Za-z0-9_\-. :/]")  # MLflow refuses other characters in names
+
+
 def flatten(prefix: str, values: dict, numbers_only: bool = True) -> dict:
-    """{"validation": {"accuracy": .8}} -> {"validation.accuracy": .8}; lists are left out."""
+    """{"validation": {"accuracy": .8}} -> {"validation.accuracy": .8}; lists are left out, and characters
+    MLflow refuses in a name become "_"."""
     flat = {}
     for key, value in values.items():
-        name = f"{prefix}.{key}" if prefix else key
+        name = _NOT_IN_NAMES.sub("_", f"{prefix}.{key}" if prefix else str(key))
         if isinstance(value, dict):
             flat.update(flatten(name, value, numbers_only))
         elif isinstance(value, (int, float)) and not isinstance(value, bool):
