@@ -141,7 +141,10 @@ def render(manifest: bundles.Manifest, run_metrics: dict, run_config: dict, mode
         f"- Weights: a hand-labelled row weighs {train.get('handlabelled_weight')} against a Sentiment140 "
         f"random-sample row's 1, customer-family sets (brands, products: the airline's situation) "
         f"{train.get('customer_weight')} times more again; Sentiment140 head/tail rows (label confounded with the "
-        f"date) {train.get('confounded_weight')}.",
+        f"date) {train.get('confounded_weight')}."
+        + (f" On the polarity head, each hand-labelled set's negatives and positives are brought towards equal "
+           f"total weight (strength {train['polarity_balance']}, 1 = balanced): a set's mix says how it was "
+           f"collected, not how a complaint reads." if train.get("polarity_balance") else ""),
         "- Selection split (hand-labelled, stratified by source and label): early stopping on its three-class "
         "log-loss, the calibration fitted on it. Test split (hand-labelled, same strata): reported only.",
         f"- Selected epoch {run_metrics.get('selected_epoch')} of {run_metrics.get('epochs_run')}; training took "

@@ -10,7 +10,8 @@ Rows and heads (``converter.network``): every row labelled negative or positive 
 head; only hand-labelled rows train the neutral head (Sentiment140 has no neutral: its rows are masked
 there, not taught "not neutral"). Hand-labelled rows weigh ``handlabelled_weight`` against a
 Sentiment140 random-sample row's 1 (head/tail rows, whose label is confounded with the date,
-``confounded_weight``), customer-family sets ``customer_weight`` times more again.
+``confounded_weight``), customer-family sets ``customer_weight`` times more again; on the polarity
+head, ``polarity_balance`` evens out each hand-labelled set's negatives and positives.
 
 Selection: early stopping and the kept epoch follow the three-class log-loss on the hand-labelled
 selection split; the calibration is fitted there too. The test split is only reported.
@@ -58,6 +59,9 @@ class TrainConfig:
         "help": "extra factor for the customer-family hand-labelled sets (brands, products)"})
     confounded_weight: float = field(default=0.2, metadata={
         "help": "weight of Sentiment140 head/tail and text-only rows (random-sample rows weigh 1)"})
+    polarity_balance: float = field(default=0.0, metadata={
+        "help": "0..1: on the polarity head, bring each hand-labelled set's negatives and positives towards "
+                "equal total weight (0: the set's own mix, 1: balanced)"})
     lstm_units: int = 64
     dense_units: int = 64
     train_embeddings: bool = field(default=False, metadata={"help": "train the Word2Vec vectors from the start"})
@@ -83,12 +87,38 @@ def row_weights(examples: list[Example], config: TrainConfig) -> np.ndarray:
     return weights * (len(weights) / max(float(weights.sum()), 1e-9))
 
 
-def head_targets(examples: list[Example], weights: np.ndarray) -> np.ndarray:
-    """``[n, 4]``: polarity label and weight, neutral label and weight (``network.masked_head_loss``)."""
+def polarity_balance(examples: list[Example], strength: float) -> np.ndarray:
+    """Per-row factor on the polarity head's weight. Within each hand-labelled set, a row labelled
+    negative or positive is scaled by ``(polar rows / (2 × rows of its label)) ** strength``, then the
+    set's polar rows are rescaled to their former total: at 1 the set's negatives and positives weigh
+    the same, at 0 nothing changes. A set's mix says how it was collected (SXSW's launch-day cheer, a
+    debate's anger), not how a complaint reads; unbalanced, the polarity head learns it as a prior of
+    the set's words and topics. Sentiment140 rows and neutral rows keep 1."""
+    factors = np.ones(len(examples), dtype=np.float64)
+    if not strength:
+        return factors.astype(np.float32)
+    rows: dict[str, dict[int, list[int]]] = {}
+    for i, example in enumerate(examples):
+        if is_handlabelled(example) and example.label in (NEGATIVE, POSITIVE):
+            rows.setdefault(example.source, {}).setdefault(example.label, []).append(i)
+    for by_label in rows.values():
+        polar = sum(len(indices) for indices in by_label.values())
+        for indices in by_label.values():
+            factors[indices] = (polar / (2 * len(indices))) ** strength
+        every = [i for indices in by_label.values() for i in indices]
+        factors[every] *= polar / factors[every].sum()
+    return factors.astype(np.float32)
+
+
+def head_targets(examples: list[Example], weights: np.ndarray,
+                 polarity_factors: np.ndarray | None = None) -> np.ndarray:
+    """``[n, 4]``: polarity label and weight, neutral label and weight (``network.masked_head_loss``);
+    ``polarity_factors`` scale the polarity head's weights only (``polarity_balance``)."""
     targets = np.zeros((len(examples), 4), dtype=np.float32)
+    polarity_weights = weights if polarity_factors is None else weights * polarity_factors
     for i, example in enumerate(examples):
         if example.label in (NEGATIVE, POSITIVE):
-            targets[i, 0], targets[i, 1] = float(example.label == POSITIVE), weights[i]
+            targets[i, 0], targets[i, 1] = float(example.label == POSITIVE), polarity_weights[i]
         if is_handlabelled(example):  # neutral or not is known
             targets[i, 2], targets[i, 3] = float(example.label == NEUTRAL), weights[i]
     return targets
@@ -222,7 +252,7 @@ def train(config: TrainConfig, split: Split | None = None) -> Path:
     model.compile(optimizer=keras.optimizers.Adam(config.learning_rate), loss=masked_head_loss)
     keep = [i for i, s in enumerate(sequences) if s]
     kept = [split.train[i] for i in keep]
-    targets = head_targets(kept, row_weights(kept, config))
+    targets = head_targets(kept, row_weights(kept, config), polarity_balance(kept, config.polarity_balance))
     batches, steps = length_bucketed_batches([sequences[i] for i in keep], targets, config.batch_size, config.seed)
 
     def encoded(examples):

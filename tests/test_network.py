@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from converter.data import NEGATIVE, NEUTRAL, POSITIVE, Example
-from converter.train import TrainConfig, head_targets, row_weights
+from converter.train import TrainConfig, head_targets, polarity_balance, row_weights
 
 ROWS = [
     Example("a", NEGATIVE, "sentiment140_pool", random_sample=True),
@@ -32,6 +32,24 @@ def test_each_head_learns_only_from_the_rows_that_label_it():
     assert polarity_label.tolist() == [0, 1, 0, 1, 0]
     assert neutral_weight.tolist() == [0, 0, 1, 1, 1]  # Sentiment140 has no neutral: masked, not "not neutral"
     assert neutral_label.tolist() == [0, 0, 1, 0, 0]
+
+
+def test_polarity_balance_evens_out_each_sets_negatives_and_positives():
+    rows = [Example(t, NEGATIVE, "crowdflower_coachella_2015") for t in "ab"] + [
+        Example(t, POSITIVE, "crowdflower_coachella_2015") for t in "cdefgh"] + [
+        Example("i", NEUTRAL, "crowdflower_coachella_2015"),
+        Example("j", NEGATIVE, "semeval2017_task4A_train_dev"), Example("k", POSITIVE, "semeval2017_task4A_train_dev"),
+        Example("l", NEGATIVE, "sentiment140_pool", random_sample=True), Example("m", POSITIVE, "sentiment140_pool")]
+    np.testing.assert_allclose(polarity_balance(rows, 0.0), 1.0)
+    full = polarity_balance(rows, 1.0)
+    assert full[:2].sum() == pytest.approx(full[2:8].sum())  # 2 negatives weigh as much as 6 positives
+    assert full[:8].sum() == pytest.approx(8)  # the set keeps its total polarity weight
+    np.testing.assert_allclose(full[8:], 1.0)  # neutral, an already balanced set, Sentiment140: untouched
+    half = polarity_balance(rows, 0.5)
+    assert 1 < half[0] < full[0] and full[2] < half[2] < 1 and half[:8].sum() == pytest.approx(8)
+    polarity_weight, neutral_weight = head_targets(rows, np.ones(len(rows), dtype=np.float32), full)[:, [1, 3]].T
+    np.testing.assert_allclose(polarity_weight[:8], full[:8], rtol=1e-6)
+    np.testing.assert_allclose(neutral_weight[:11], 1.0)  # the neutral head is not rebalanced
 
 
 def test_masked_loss_ignores_a_masked_head():
