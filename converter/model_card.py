@@ -23,7 +23,23 @@ LICENCES = {
     "vader_hutto2014_tweets_groundtruth": "VADER tweets (Hutto & Gilbert 2014): MIT",
     "semeval2018_task1_valence_oc_en": "SemEval-2018 Task 1: research use (NRC terms)",
 }
-PREVIOUS = {  # the binary bundle this one replaces, from its own model card and the held-out trial that judged it
+PREVIOUS = {  # the bundle this one replaces (run final-A), its TFLite figures from its own manifest
+    "version": "20261202-101427-ec9ca0dc",
+    "summary": "run final-A: the same data, split, tokenizer and network, 6 frozen + 1 fine-tuning epochs, 6.2 MB",
+    "figures": {
+        ("test", "all", "macro_recall"): 0.7051, ("test", "all", "f1", "negative"): 0.6983,
+        ("test", "all", "f1", "neutral"): 0.6864, ("test", "all", "f1", "positive"): 0.7267,
+        ("test", "all", "polarity_accuracy"): 0.8764, ("test", "all", "negative_recall"): 0.8355,
+        ("test", "customer", "macro_recall"): 0.6713, ("test", "customer", "polarity_accuracy"): 0.8475,
+        ("test", "customer", "negative_recall"): 0.6567, ("test", "all", "share_gap"): 0.0115,
+        ("select", "all", "macro_recall"): 0.7004, ("select", "all", "polarity_accuracy"): 0.8704,
+        ("select", "all", "negative_recall"): 0.8422, ("select", "customer", "polarity_accuracy"): 0.8379,
+        ("select", "customer", "negative_recall"): 0.6567,
+    },
+}
+FIGURES = {"macro_recall": "macro recall", "f1": "F1", "polarity_accuracy": "polarity accuracy",
+           "negative_recall": "negative recall", "share_gap": "largest gap of a predicted share"}
+FIRST_GENERATION = {  # the binary bundle before it, from its own model card and the held-out trial that judged it
     "version": "20261125-135001-b3df2c47",
     "summary": "binary BiLSTM(64) on Sentiment140 only (tweet-tokens/1), 5.2 MB",
     "rows": [
@@ -78,6 +94,25 @@ def _split_section(split: str, title: str, metrics: dict) -> list[str]:
                 lines.append(_scores_row(f"{name}: {label}", metrics.get(key, {}).get(split, {}).get(group, {})
                                          .get(name)))
     return [*lines, ""]
+
+
+def _figure(metrics: dict, split: str, rows: str, name: str, *key: str):
+    """One figure of the TFLite model's ``metrics`` (``share_gap``: the largest |predicted − true share|)."""
+    scores = metrics.get("tflite", {}).get(split, {})
+    scores = scores.get("all") if rows == "all" else scores.get("families", {}).get(rows)
+    if not scores:
+        return None
+    if name == "share_gap":
+        return max(abs(scores["predicted_share"][c] - scores["true_share"][c]) for c in CLASSES)
+    value = scores.get(name)
+    return value.get(key[0]) if key and isinstance(value, dict) else value
+
+
+def _previous_rows(metrics: dict) -> list[str]:
+    split_names = {"test": "test", "select": "selection"}
+    return [f"| {split_names[split]} | {rows} | {FIGURES[name]}{' ' + key[0] if key else ''} | {_f(previous)} | "
+            f"{_f(_figure(metrics, split, rows, name, *key))} |"
+            for (split, rows, name, *key), previous in PREVIOUS["figures"].items()]
 
 
 def _calibration_table(metrics: dict) -> list[str]:
@@ -181,8 +216,12 @@ def render(manifest: bundles.Manifest, run_metrics: dict, run_config: dict, mode
                   f"Polarity accuracy {_f(validation.get('polarity_accuracy'))}, negative recall "
                   f"{_f(validation.get('negative_recall'))} ({validation['n']:,} tweets; a neutral answer counts "
                   "only through the polarity).", ""]
-    lines += ["## Previous bundle", "", f"`{PREVIOUS['version']}`: {PREVIOUS['summary']}.", "",
-              "| figure | previous bundle |", "|---|---|", *(f"| {k} | {v} |" for k, v in PREVIOUS["rows"]), ""]
+    lines += ["## Previous bundles", "", f"`{PREVIOUS['version']}` ({PREVIOUS['summary']}), beside this one "
+              "(TFLite):", "", "| split | rows | figure | previous bundle | this bundle |", "|---|---|---|---|---|",
+              *_previous_rows(m), "",
+              f"Before it, `{FIRST_GENERATION['version']}`: {FIRST_GENERATION['summary']}.", "",
+              "| figure | first-generation bundle |", "|---|---|",
+              *(f"| {k} | {v} |" for k, v in FIRST_GENERATION["rows"]), ""]
     if calibration:
         biases = ", ".join(f"{c} {b:+.3f}" for c, b in zip(CLASSES, calibration["class_bias"], strict=True))
         lines += [
