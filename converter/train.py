@@ -50,7 +50,7 @@ class TrainConfig:
     output_dir: str = field(default="", metadata={"cli": False})
     max_train_rows: int | None = field(default=None, metadata={"help": "train on the first N rows only (a quick run)",
                                                                "type": int})
-    epochs: int = field(default=6, metadata={"help": "epochs with the Word2Vec vectors frozen, at most"})
+    epochs: int = field(default=12, metadata={"help": "epochs with the Word2Vec vectors frozen, at most"})
     patience: int = field(default=2, metadata={"help": "epochs without a better selection log-loss before stopping"})
     batch_size: int = 256
     learning_rate: float = 2e-3
@@ -65,7 +65,7 @@ class TrainConfig:
     lstm_units: int = 64
     dense_units: int = 64
     train_embeddings: bool = field(default=False, metadata={"help": "train the Word2Vec vectors from the start"})
-    fine_tune_epochs: int = field(default=1, metadata={
+    fine_tune_epochs: int = field(default=3, metadata={
         "help": "after the frozen-embedding phase, tune the embedding for up to N epochs (kept if it helps)"})
     seed: int = 42
     embedding: EmbeddingConfig = field(default_factory=EmbeddingConfig)
