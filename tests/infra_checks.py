@@ -56,8 +56,7 @@ NOTIFY_ENV = frozenset({"GOOGLE_CLOUD_PROJECT", "FUNCTION_REGION", "LOG_LEVEL", 
                         "NOTIFY_WEBHOOK_URL", "NOTIFY_DASHBOARD_URL"})
 REQUIRED_ENV = {"predict_http": SCORING_ENV, "score_pubsub": SCORING_ENV, "notify_alert": NOTIFY_ENV}
 # Environment variable -> key of the topic_names variable; the topic each push-fed entry point reads.
-TOPIC_ENV = {"OUTPUT_TOPIC": "scored", "ALERT_TOPIC": "alerts", "DEAD_LETTER_TOPIC": "dead_letter",
-             "FEEDBACK_TOPIC": "feedback"}
+TOPIC_ENV = {"OUTPUT_TOPIC": "scored", "DEAD_LETTER_TOPIC": "dead_letter", "FEEDBACK_TOPIC": "feedback"}
 INPUT_TOPICS = {"score_pubsub": "tweets", "notify_alert": "sentiment-alerts"}
 
 RUNTIME = "python311"
