@@ -5,11 +5,12 @@ Each week: six brands, 10-60 tweets per hour each with a daily cycle (and day-to
 human negative share drawn in 0.35-0.80 per brand that drifts from hour to hour, and scripted buzzes:
 share buzzes (+15 to +30 points of *human* negative share, for 4 hours to a day, after a 1-3 h climb,
 volume x1-2) and volume spikes (x3-5 for 2-8 hours, share +0-10 points). Every tweet is a real
-hand-labelled tweet (SemEval 2013-2016 train/dev and Kaggle Tweet Sentiment Extraction train: the
+hand-labelled tweet of the converter's selection or test split, which the model never trained on (the
 human label decides whether it is drawn as a negative), scored by the committed model, so the model's
-errors are in the counts exactly as they would be in production. No US airline tweet, no held-out set.
+errors are in the counts as they would be on new traffic. No US airline tweet, no held-out set.
 
     python -m bench.buzz_week --weeks 40                 # detection rate, delay, false alarms (defaults)
+    python -m bench.buzz_week --weeks 40 --pool test     # the same on the test split's tweets (report)
     python -m bench.buzz_week --weeks 40 --grid          # the same over a grid of thresholds
     python -m bench.buzz_week --write-week week.jsonl    # one week as backtest input (15-40k lines)
 
@@ -20,7 +21,6 @@ by bucket, so hundreds of weeks take minutes; ``bench/buzz_backtest.py`` times t
 from __future__ import annotations
 
 import argparse
-import csv
 import dataclasses
 import itertools
 import math
@@ -43,8 +43,12 @@ DETECTED_WITHIN_HOURS = 12  # a buzz counts as caught when an alert fires betwee
 class Tweet:
     text: str
     human_negative: bool
-    model_negative: bool
-    probability_negative: float
+    sentiment: str  # the model's class
+    probability_negative: float  # 1 - the model's polarity
+
+    @property
+    def model_negative(self) -> bool:
+        return self.sentiment == "negative"
 
 
 @dataclass(frozen=True)
@@ -57,28 +61,20 @@ class Event:
     volume: float  # volume multiplier
 
 
-def load_pool(data_dir: Path) -> list[tuple[str, bool]]:
-    """(text, human says negative) of the hand-labelled sets used here (train/dev files only)."""
-    root = data_dir / "handlabelled"
-    pool = []
-    semeval = root / "semeval2017_task4A_train_dev"
-    for name in ("twitter-2013train-A.txt", "twitter-2013dev-A.txt", "twitter-2015train-A.txt",
-                 "twitter-2016train-A.txt", "twitter-2016dev-A.txt"):
-        path = semeval / name
-        if not path.exists():
-            continue
-        for line in path.read_text(encoding="utf-8").splitlines():
-            parts = line.split("\t")
-            if len(parts) >= 3 and parts[1] in ("positive", "negative", "neutral") and parts[2].strip():
-                pool.append((parts[2].strip(), parts[1] == "negative"))
-    kaggle = root / "kaggle_tweet_sentiment_extraction" / "train.csv"
-    if kaggle.exists():
-        with kaggle.open(encoding="utf-8", newline="") as handle:
-            for row in csv.DictReader(handle):
-                if row.get("sentiment") in ("positive", "negative", "neutral") and (row.get("text") or "").strip():
-                    pool.append((row["text"].strip(), row["sentiment"] == "negative"))
+def load_pool(data_dir: Path, split: str = "select") -> list[tuple[str, bool]]:
+    """(text, human says negative) of one hand-labelled split of the converter (``select`` or ``test``).
+
+    Both are tweets the committed model never trained on, so its errors in the simulated counts are
+    the ones it makes on new traffic (the training split's tweets would flatter it). ``select`` is for
+    choosing thresholds; ``test`` is for reporting the chosen ones.
+    """
+    from converter.data import NEGATIVE
+    from converter.split import build_split
+
+    rows = getattr(build_split(data_dir), split)
+    pool = [(example.text, example.label == NEGATIVE) for example in rows if example.text.strip()]
     if not pool:
-        raise SystemExit(f"no hand-labelled tweets under {root} (set SENTIMENT_DATA_DIR)")
+        raise SystemExit(f"no hand-labelled tweets under {data_dir / 'handlabelled'} (set SENTIMENT_DATA_DIR)")
     return pool
 
 
@@ -95,8 +91,7 @@ def score_pool(pool: list[tuple[str, bool]], model_source: str | None) -> tuple[
         except Exception:  # noqa: BLE001 - a text the serving path refuses is not traffic it would score
             continue
         prediction = model.predict_ids(model.encode_tokens(checked.tokens))
-        scored.append(Tweet(text, negative, prediction.sentiment == "negative",
-                            round(1.0 - prediction.probability_positive, 4)))
+        scored.append(Tweet(text, negative, prediction.sentiment, round(1.0 - prediction.probability_positive, 4)))
     return scored, model.version
 
 
@@ -239,7 +234,7 @@ def write_week(path: Path, tweets: dict, version: str, scored: bool) -> int:
             row = {"id": f"{brand}-{index}", "text": tweet.text, "created_at": rfc3339(WEEK_START + offset),
                    "brand": brand}
             if scored:
-                row.update(sentiment="negative" if tweet.model_negative else "positive",
+                row.update(sentiment=tweet.sentiment,
                            probability_positive=round(1 - tweet.probability_negative, 4), model_version=version)
             lines.append((offset, json.dumps(row, ensure_ascii=False)))
     lines.sort()
@@ -260,11 +255,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--grid", action="store_true", help="evaluate every combination of GRID")
     parser.add_argument("--model", help="bundle to score the tweets with (default: the committed one)")
+    parser.add_argument("--pool", choices=("select", "test"), default="select",
+                        help="the converter's hand-labelled split the tweets are drawn from: select to choose "
+                             "thresholds, test to report them (default: %(default)s)")
     parser.add_argument("--write-week", type=Path, help="write one simulated week as backtest input and stop")
     parser.add_argument("--scored", action="store_true", help="with --write-week: include the model's scores")
     arguments = parser.parse_args(argv)
     started = time.perf_counter()
-    scored, version = score_pool(load_pool(data_dir()), arguments.model)
+    scored, version = score_pool(load_pool(data_dir(), arguments.pool), arguments.model)
     negatives = [t for t in scored if t.human_negative]
     others = [t for t in scored if not t.human_negative]
     model_share = sum(t.model_negative for t in negatives) / len(negatives)

@@ -28,7 +28,7 @@ class DetectionSettings:
     min_baseline_hours: float = _setting(24.0, "no decision before the baseline spans this much event time ...")
     min_baseline_tweets: int = _setting(200, "... and holds this many tweets")
     min_window_tweets: int = _setting(30, "fewest tweets in a window for its share to be tested")
-    z_alert: float = _setting(3.0, "z-score a test must reach (in confirm_buckets consecutive buckets) to alert")
+    z_alert: float = _setting(3.5, "z-score a test must reach (in confirm_buckets consecutive buckets) to alert")
     confirm_buckets: int = _setting(2, "a test must fire in this many consecutive buckets to alert (chance peaks "
                                        "last one bucket)")
     z_resolve: float = _setting(2.0, "an alert resolves once every test stays below this z ...")
