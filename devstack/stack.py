@@ -143,7 +143,7 @@ class Stack:
             "MODEL_REFRESH_SECONDS": "30", "METRICS_EXPORTER": "log", "METRICS_FLUSH_SECONDS": "10",
             "THREADS": FUNCTION_THREADS, **PER_INSTANCE_DETECTOR_OFF,
             # the topology's names, whatever the shell says (they are the code's defaults too)
-            "OUTPUT_TOPIC": topology.OUTPUT_TOPIC, "ALERT_TOPIC": topology.ALERT_TOPIC,
+            "OUTPUT_TOPIC": topology.OUTPUT_TOPIC,
             "FEEDBACK_TOPIC": topology.FEEDBACK_TOPIC, "DEAD_LETTER_TOPIC": topology.DEAD_LETTER_TOPIC,
         }
         self.http = FunctionServer("predict_http", "http", function_env, ports.http, self.log_dir)
