@@ -9,7 +9,7 @@ rare flushes, is printed too, and so is a control run of the same loop with tele
 (its ratio shows how much of a difference the method itself can invent).
 
 Telemetry runs on a simulated clock of ``--rate`` tweets per second per instance, so its flushes (every
-60 s of that clock, the default interval) and its bad-buzz window behave as under that load. Flushes go
+60 s of that clock, the default interval) behave as under that load. Flushes go
 to a structured log line sent to /dev/null: their cost is real, but no network is timed (a flush to
 Cloud Monitoring happens once a minute and is bounded by its timeout, see docs/observability.md).
 
@@ -61,13 +61,12 @@ def timed_pairs(model, texts: list[str], telemetry, clock: SimulatedClock) -> tu
     """Seconds per tweet without and with telemetry (``telemetry=None``: the control, none on either side)."""
     order = random.Random(0)
     off, on = [], []
-    for index, text in enumerate(texts):
+    for text in texts:
         for with_telemetry in ((False, True) if order.random() < 0.5 else (True, False)):
             started = time.perf_counter()
             prediction = model.predict_ids(model.encode(text))
             if with_telemetry and telemetry is not None:
-                telemetry.record_scored("pubsub", prediction, (time.perf_counter() - started) * 1000, text,
-                                        str(index))
+                telemetry.record_scored("pubsub", prediction, (time.perf_counter() - started) * 1000)
                 telemetry.end_of_request()
                 clock.now += clock.step
             (on if with_telemetry else off).append(time.perf_counter() - started)

@@ -6,8 +6,8 @@
 # metric named below and in dashboard.json is one of them.
 #
 # The functions write their points on the generic_task monitored resource, one series per instance
-# (task_id = instance), as CUMULATIVE counters/distributions and GAUGEs. Fleet-wide numbers are sums
-# over task_id. Conditions use PromQL (MQL is deprecated), where custom.googleapis.com/sentiment/x is
+# (task_id = instance), as CUMULATIVE counters and distributions only (a per-instance gauge would mean
+# nothing summed over instances). Fleet-wide numbers are sums over task_id. Conditions use PromQL (MQL is deprecated), where custom.googleapis.com/sentiment/x is
 # custom_googleapis_com:sentiment_x and a distribution adds _bucket/_count/_sum.
 
 locals {
@@ -75,9 +75,11 @@ resource "google_monitoring_notification_channel" "email" {
 # a runbook (documentation) and the notification channels.
 locals {
   alert_policies = {
-    # Bad buzz, the reason this project exists. Negative share of the tweets scored fleet-wide over
-    # the window, only once enough tweets were seen. increase() of the per-instance counters summed
-    # over instances (task_id) is the fleet's count.
+    # Bad buzz, the coarse operations signal: the negative share of every tweet scored fleet-wide
+    # (all brands mixed) over the window, against one fixed threshold, only once enough tweets were
+    # seen. increase() of the per-instance tweets_scored counters summed over instances (task_id) is
+    # the fleet's count; neutral tweets are in the denominator. The alerts the team reads are the
+    # streaming pipeline's (per brand, against its own baseline, dataflow.tf), not this policy's.
     bad_buzz = {
       display_name = "Sentiment: bad buzz (negative share > ${var.bad_buzz_negative_share} over ${local.window})"
       severity     = "CRITICAL"
@@ -97,13 +99,17 @@ locals {
       }]
       subject = "Bad buzz: negative tweets above ${var.bad_buzz_negative_share} over ${local.window}"
       runbook = <<-EOT
-        A share above ${var.bad_buzz_negative_share} of the tweets scored in the last ${local.window}
-        (sources: ${local.buzz_sources}) are negative, over at least ${var.bad_buzz_min_tweets} tweets.
+        A share above ${var.bad_buzz_negative_share} of all the tweets the functions scored in the last
+        ${local.window} (sources: ${local.buzz_sources}; every brand together) are negative, over at least
+        ${var.bad_buzz_min_tweets} tweets. This is the coarse, fleet-wide signal for operations: the
+        per-brand alerts, with the tweets and words behind them, come from the streaming job
+        `${var.stream_job.name}` on `${google_pubsub_topic.this["alerts"].name}` and are posted by the notifier.
 
-        - Read the tweets: the alerts topic `${google_pubsub_topic.this["alerts"].name}` carries each instance's
-          bad-buzz messages, and the scored tweets go to `${google_pubsub_topic.this["scored"].name}`.
+        - Did the streaming job alert too? If not, check that it runs and keeps up (Dataflow console:
+          job `${var.stream_job.name}`, its data freshness and its subscription's backlog).
         - Check the model before the brand: the dashboard's confidence chart shows whether the model's
           probabilities shifted (drift, or a new model version) rather than the public's mood.
+        - The scored tweets themselves are on `${google_pubsub_topic.this["scored"].name}`.
       EOT
     }
 
@@ -273,6 +279,7 @@ resource "google_monitoring_dashboard" "sentiment" {
     bad_buzz_negative_share  = var.bad_buzz_negative_share
     bad_buzz_min_tweets      = var.bad_buzz_min_tweets
     bad_buzz_window          = local.window
+    bad_buzz_sources         = local.buzz_sources
   })
 
   depends_on = [google_monitoring_metric_descriptor.sentiment]

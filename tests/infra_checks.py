@@ -56,8 +56,7 @@ NOTIFY_ENV = frozenset({"GOOGLE_CLOUD_PROJECT", "FUNCTION_REGION", "LOG_LEVEL", 
                         "NOTIFY_WEBHOOK_URL", "NOTIFY_DASHBOARD_URL"})
 REQUIRED_ENV = {"predict_http": SCORING_ENV, "score_pubsub": SCORING_ENV, "notify_alert": NOTIFY_ENV}
 # Environment variable -> key of the topic_names variable; the topic each push-fed entry point reads.
-TOPIC_ENV = {"OUTPUT_TOPIC": "scored", "ALERT_TOPIC": "alerts", "DEAD_LETTER_TOPIC": "dead_letter",
-             "FEEDBACK_TOPIC": "feedback"}
+TOPIC_ENV = {"OUTPUT_TOPIC": "scored", "DEAD_LETTER_TOPIC": "dead_letter", "FEEDBACK_TOPIC": "feedback"}
 INPUT_TOPICS = {"score_pubsub": "tweets", "notify_alert": "sentiment-alerts"}
 
 RUNTIME = "python311"
@@ -1896,6 +1895,7 @@ def check_alert_policies(module: Module) -> list[str]:
                             (rf">=\s*{re.escape(minimum)}\b", "use the volume threshold")):
             if not re.search(needed, query):
                 problems.append(f"the bad-buzz condition must {why} ({needed!r} not found in its query)")
+        problems += _bad_buzz_reads_the_counter(address, [q for q in queries if address in q.where])
     texts = [q.text for q in queries]
     for topic_alert, pattern in (("model load failures", "sentiment_model_load_failures"),
                                  ("dead-letter backlog", "num_undelivered_messages"),
@@ -1903,6 +1903,30 @@ def check_alert_policies(module: Module) -> list[str]:
                                  ("5xx responses", 'response_code_class="5xx"')):
         if not any(pattern in text for text in texts):
             problems.append(f"no alert policy on {topic_alert}")
+    return problems
+
+
+def _bad_buzz_reads_the_counter(address: str, queries: list[Query]) -> list[str]:
+    """The functions are stateless: the fleet's negative share is a ratio of the aggregated tweets_scored
+    counter (negative over all), never a per-instance gauge, which means nothing summed over instances."""
+    from sentiment.telemetry import descriptors as md
+
+    scored = promql_name(md.TWEETS_SCORED.type)
+    problems = []
+    for query in queries:
+        expression, _ = parse_promql(query.text)
+        if expression is None:
+            continue  # check_queries reports it
+        found = selectors(expression)
+        others = sorted({name for name, _ in found if name != scored})
+        if others:
+            problems.append(f"{address}: the bad-buzz condition must read only {scored} (the counter summed over "
+                            f"instances), not {', '.join(others)}")
+        by_sentiment = [labels for name, labels in found if name == scored and "sentiment" in labels]
+        overall = [labels for name, labels in found if name == scored and "sentiment" not in labels]
+        if not by_sentiment or not overall:
+            problems.append(f"{address}: the bad-buzz condition must be a share: {scored} with a sentiment matcher "
+                            f"over {scored} without one")
     return problems
 
 

@@ -17,8 +17,8 @@ def test_defaults_run_locally_without_a_cloud_account():
     config = Config.from_env({})
     assert config.model_uri.endswith("models") and config.project == ""
     assert config.metrics_exporter == "log"
-    assert (config.output_topic, config.alert_topic, config.dead_letter_topic, config.feedback_topic) == (
-        "tweets-scored", "sentiment-alerts", "tweets-dead-letter", "sentiment-feedback")
+    assert (config.output_topic, config.dead_letter_topic, config.feedback_topic) == (
+        "tweets-scored", "tweets-dead-letter", "sentiment-feedback")
 
 
 def test_environment_wins_and_empty_means_default():
@@ -30,12 +30,18 @@ def test_environment_wins_and_empty_means_default():
     ("variable", "value"),
     [("MAX_BATCH_SIZE", "abc"), ("MAX_BATCH_SIZE", "0"), ("MAX_TEXT_CHARS", "1e3"), ("MAX_REQUEST_BYTES", "10"),
      ("METRICS_FLUSH_SECONDS", "5"), ("METRICS_EXPORTER", "stackdriver"), ("LOG_LEVEL", "LOUD"),
-     ("BUZZ_NEGATIVE_SHARE", "1.5"), ("BUZZ_MIN_TWEETS", "-1"), ("MODEL_REFRESH_SECONDS", "soon"),
-     ("BUZZ_WINDOW_SECONDS", "nan")],
+     ("MODEL_REFRESH_SECONDS", "soon"), ("NOTIFY_MAX_PER_BRAND", "nan")],
 )
 def test_invalid_values_are_refused_naming_the_variable(variable, value):
     with pytest.raises(ConfigError, match=f"^{variable}='{value}' is invalid: expected "):
         Config.from_env({variable: value})
+
+
+def test_variables_it_does_not_know_are_ignored():
+    """An environment left over from the per-instance detector (BUZZ_*, ALERT_TOPIC) still starts a function."""
+    leftovers = {"BUZZ_WINDOW_SECONDS": "nan", "BUZZ_NEGATIVE_SHARE": "1.5", "BUZZ_MIN_TWEETS": "-1",
+                 "BUZZ_COOLDOWN_SECONDS": "x", "ALERT_TOPIC": "sentiment-alerts"}
+    assert Config.from_env(leftovers) == Config.from_env({})
 
 
 def test_topic_paths():

@@ -136,10 +136,15 @@ BREAKS = {
     "descriptor-label-described-anew": (
         PINS, [("metric_descriptors.json", '"Version of the model bundle."', '"Version of the bundle."')],
         [("tweets_scored: labels changed",)]),
+    "descriptor-removed-or-added": (  # removing a metric (say, a gauge the functions no longer write) is pinned too
+        PINS, [("metric_descriptors.json", '"type": "custom.googleapis.com/sentiment/model_load_failures"',
+                '"type": "custom.googleapis.com/sentiment/model_load_errors"')],
+        [("sentiment/model_load_failures is no longer in metric_descriptors.json", "deleted with its history"),
+         ("sentiment/model_load_errors is new in metric_descriptors.json and not pinned",)]),
     "descriptor-kind-changed": (
-        PINS, [("metric_descriptors.json", re.compile(r'("metric_kind": )"GAUGE"(,\n\s*"name": "negative_share")'),
-                r'\1"CUMULATIVE"\2')],
-        [("negative_share: metric_kind changed ('GAUGE' -> 'CUMULATIVE')",)]),
+        PINS, [("metric_descriptors.json", re.compile(r'("metric_kind": )"CUMULATIVE"(,\n\s*"name": "tweets_scored")'),
+                r'\1"GAUGE"\2')],
+        [("tweets_scored: metric_kind changed ('CUMULATIVE' -> 'GAUGE')",)]),
 }
 
 

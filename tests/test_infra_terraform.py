@@ -26,6 +26,7 @@ HTTP = 'module.function["http"]'
 PUBSUB = 'module.function["pubsub"]'
 NOTIFY = 'module.function["notify"]'
 STREAM_JOB = "google_dataflow_flex_template_job.stream"
+BUZZ_POLICY = 'google_monitoring_alert_policy.this["bad_buzz"]'
 STREAM_SA = 'module.dataflow_worker["stream"].google_service_account.this'
 BULK_SA = 'module.dataflow_worker["bulk"].google_service_account.this'
 WORKER = "modules/dataflow_worker/"
@@ -276,17 +277,26 @@ BREAKS = [
            ("does not chart custom.googleapis.com/sentiment/scoring_latency",))),
     Break("wrong-labels-and-suffixes", METRICS,
           (("monitoring.tf", 'sentiment="negative"', 'polarity="negative"'),
-           ("dashboard.json", "custom_googleapis_com:sentiment_window_tweets{",
-            "custom_googleapis_com:sentiment_window_tweets_bucket{"),
+           ("dashboard.json", "custom_googleapis_com:sentiment_model_load_failures{",
+            "custom_googleapis_com:sentiment_model_load_failures_bucket{"),
            ("dashboard.json", "sum by (source, reason) (rate(custom_googleapis_com:sentiment_requests_rejected",
             "sum by (source, cause) (rate(custom_googleapis_com:sentiment_requests_rejected")),
-          (("sentiment_tweets_scored has no label 'polarity'",), ("window_tweets is not a distribution",),
+          (("sentiment_tweets_scored has no label 'polarity'",), ("model_load_failures is not a distribution",),
            ("sentiment_requests_rejected has no label 'cause'",))),
     Break("bad-buzz-without-minimum-volume", ALERTS,
           (("monitoring.tf", ") > ${var.bad_buzz_negative_share}\n          and\n",
             ") > ${var.bad_buzz_negative_share}\n          or\n"),
            ("monitoring.tf", "[${local.window}])) >= ${var.bad_buzz_min_tweets}", "[${local.window}])) >= 1")),
           (("require a minimum volume",), ("use the volume threshold",))),
+    Break("bad-buzz-on-a-per-instance-gauge", ALERTS,
+          (("monitoring.tf", '  scored       = "custom_googleapis_com:sentiment_tweets_scored"',
+            '  scored       = "custom_googleapis_com:sentiment_tweets_scored"\n'
+            '  gauge        = "custom_googleapis_com:sentiment_negative_share"'),
+           ("monitoring.tf", 'sum(increase(${local.scored}{${local.on_task},sentiment="negative",',
+            'sum(increase(${local.gauge}{${local.on_task},sentiment="negative",')),
+          ((BUZZ_POLICY, "must read only custom_googleapis_com:sentiment_tweets_scored",
+            "not custom_googleapis_com:sentiment_negative_share"),
+           (BUZZ_POLICY, "must be a share"))),
     Break("alerts-without-runbook", ALERTS,
           (("monitoring.tf", "content   = each.value.runbook", 'content   = ""'),),
           (('google_monitoring_alert_policy.this["bad_buzz"] has no documentation',),
@@ -522,6 +532,25 @@ def test_code_reading_an_unregistered_variable_is_reported(tmp_path):
 
 
 # --- What the reading of the configuration sees --------------------------------------------------------
+
+def test_the_bad_buzz_policy_is_the_ratio_of_the_counter_the_docs_show():
+    """The coarse signal, as Cloud Monitoring will evaluate it with the default variables: it parses,
+    reads nothing but tweets_scored (negative over all, and the volume), and docs/observability.md shows
+    exactly this query."""
+    module = checks.load_module(INFRA)
+    (query,) = [q for q in checks.alert_queries(module) if 'this["bad_buzz"]' in q.where]
+    expression, error = checks.parse_promql(query.text)
+    assert error is None, error
+    found = checks.selectors(expression)
+    assert {name for name, _ in found} == {"custom_googleapis_com:sentiment_tweets_scored"}
+    assert sorted(sorted(labels) for _, labels in found) == [
+        ["monitored_resource", "sentiment", "source"], ["monitored_resource", "source"],
+        ["monitored_resource", "source"]]
+    assert 'sentiment="negative"' in query.text and "[10m]" in query.text
+    doc = (checks.REPO / "docs" / "observability.md").read_text(encoding="utf-8")
+    assert "".join(query.text.split()) in "".join(doc.split()), "docs/observability.md shows another query"
+
+
 
 def test_every_function_and_topic_instance_is_seen():
     module = checks.load_module(INFRA)

@@ -132,6 +132,61 @@ def test_thousand_tweets_and_fifty_poison_messages(serving_bundle, pubsub_emulat
         assert message.data == POISON[(case // 20) % len(POISON)][0], "the original data is kept"
 
 
+def metric_lines(log: str) -> list[dict]:
+    """The structured metrics lines of a function's log (METRICS_EXPORTER=log)."""
+    lines = []
+    for line in log.splitlines():
+        if line.startswith("{") and '"metrics"' in line:
+            entry = json.loads(line)
+            if "metrics" in entry:
+                lines.append(entry)
+    return lines
+
+
+def test_a_stream_of_complaints_is_scored_and_counted_but_no_function_alerts(
+        serving_bundle, pubsub_emulator, fake_gcs, bucket, tmp_path):
+    """The functions are stateless: 80 negative tweets in seconds, with the old detector's settings left in
+    the environment (a tiny window, 5 tweets, no cooldown), are scored and counted; nothing reaches the
+    alerts topic, which only the pipeline publishes on."""
+    from google.cloud import pubsub_v1
+
+    from sentiment.telemetry import descriptors as md
+
+    project = f"e2e-{uuid.uuid4().hex[:8]}"
+    leftovers = {"BUZZ_WINDOW_SECONDS": "10", "BUZZ_MIN_TWEETS": "5", "BUZZ_NEGATIVE_SHARE": "0.5",
+                 "BUZZ_COOLDOWN_SECONDS": "0", "ALERT_TOPIC": topology.ALERT_TOPIC}
+    server = start_scorer(project, pubsub_emulator, fake_gcs.endpoint, publish_model(serving_bundle, bucket),
+                          tmp_path, **leftovers)
+    try:
+        topo = topology.create(project, server.url)
+        publisher, subscriber = pubsub_v1.PublisherClient(), pubsub_v1.SubscriberClient()
+        futures = [publisher.publish(topo.topic(topology.INPUT_TOPIC),
+                                     json.dumps({"id": f"c{i}", "text": f"flight {i} was awful, lost bag :("}).encode())
+                   for i in range(80)]
+        for future in futures:
+            future.result(timeout=30)
+        scored = pull_all(subscriber, topo.observer(topology.OUTPUT_TOPIC), 80, timeout=120)
+        alerts = pull_all(subscriber, topo.observer(topology.ALERT_TOPIC), 0, timeout=8, settle=5)
+    finally:
+        server.stop()
+    results = [json.loads(m.data) for m in scored]
+    assert sorted(r["id"] for r in results) == sorted(f"c{i}" for i in range(80))
+    assert {r["sentiment"] for r in results} == {"negative"}
+    assert alerts == []
+
+    latest: dict[str, dict] = {}  # task_id -> its last metrics line (cumulative: the last one holds the totals)
+    for line in metric_lines(server.log_path.read_text()):
+        latest[line["resource"]["labels"]["task_id"]] = line
+    assert latest, "the shutdown flush wrote the metrics"
+    written = [series for line in latest.values() for series in line["metrics"]]
+    assert {series["metric"]["type"] for series in written} <= {d.type for d in md.DESCRIPTORS}
+    assert {series["metric_kind"] for series in written} == {"CUMULATIVE"}
+    negatives = sum(series["value"]["int64_value"] for series in written
+                    if series["metric"]["type"] == md.TWEETS_SCORED.type
+                    and series["metric"]["labels"]["sentiment"] == "negative")
+    assert negatives == 80
+
+
 def test_unreachable_model_store_retries_then_dead_letters_then_recovers(
         serving_bundle, pubsub_emulator, tmp_path):
     from google.cloud import pubsub_v1

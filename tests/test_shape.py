@@ -3,12 +3,16 @@
 - no import cycle anywhere in ``functions/`` (every import counts, function-level ones included);
 - ``sentiment`` never imports the offline stacks (converter, TensorFlow, gensim, MLflow, Beam...);
 - the entry module imports no API module from the per-instance state: data flows one way,
-  ``main.py`` → ``http_api`` / ``pubsub_api`` / ``notify_api`` → library → clients.
+  ``main.py`` → ``http_api`` / ``pubsub_api`` / ``notify_api`` → library → clients;
+- the functions are stateless: no bad-buzz setting, no alert publishing, no per-instance gauge (bad buzz
+  is the pipeline's, over every instance's scored tweets).
 """
 
 from __future__ import annotations
 
 import ast
+import inspect
+import re
 from pathlib import Path
 
 import pytest
@@ -148,3 +152,44 @@ def test_the_function_zip_carries_only_what_the_functions_run(tmp_path):
 def _parents(module: str) -> list[str]:
     parts = module.split(".")
     return [".".join(parts[:i]) for i in range(1, len(parts))]
+
+
+# --- The functions are stateless: score, publish, count -------------------------------------------------
+
+PUBLISHED_TOPICS = {"output_topic", "dead_letter_topic", "feedback_topic"}  # scored tweets, parked ones, feedback
+
+
+def test_stateless_no_bad_buzz_setting_in_the_functions():
+    from sentiment.config import SETTINGS, Config
+
+    names = {setting.env for setting in SETTINGS}
+    assert not [name for name in names if name.startswith("BUZZ_")] and "ALERT_TOPIC" not in names
+    assert {field for field in Config.__dataclass_fields__ if field.endswith("_topic")} == PUBLISHED_TOPICS
+
+
+def test_stateless_no_alert_publishing_path_in_the_functions():
+    """No module reads a topic setting other than the three the functions publish on (the notifier receives
+    alerts from its push subscription and parks what it cannot post on the dead letters), and no source
+    names the old detector's settings."""
+    read: dict[str, set[str]] = {}
+    for path in sorted(FUNCTIONS.rglob("*.py")):
+        text = path.read_text(encoding="utf-8")
+        for node in ast.walk(ast.parse(text, filename=str(path))):
+            if isinstance(node, ast.Attribute) and node.attr.endswith("_topic"):
+                read.setdefault(node.attr, set()).add(path.relative_to(REPO).as_posix())
+        assert not re.search(r"\bBUZZ_|\bbuzz_(window|negative|min|cooldown)", text), path.relative_to(REPO)
+    assert read.keys() == PUBLISHED_TOPICS, {topic: files for topic, files in read.items()
+                                             if topic not in PUBLISHED_TOPICS}
+
+
+def test_stateless_the_telemetry_writes_only_counts_that_add_up_over_instances():
+    from sentiment.prediction import CLASSES
+    from sentiment.telemetry import Telemetry, aggregation
+    from sentiment.telemetry import descriptors as md
+
+    assert {descriptor.metric_kind for descriptor in md.DESCRIPTORS} == {"CUMULATIVE"}, "a gauge is per instance"
+    assert not {"negative_share", "window_tweets"} & {descriptor.name for descriptor in md.DESCRIPTORS}
+    assert not hasattr(aggregation, "gauge")
+    assert not {"publisher", "publish_alert"} & set(inspect.signature(Telemetry).parameters)
+    # what the fleet's negative share (the alert policy, the dashboard) is computed from
+    assert set(md.TWEETS_SCORED.labels) == {"source", "sentiment", "model_version"} and len(CLASSES) == 3

@@ -24,6 +24,7 @@ from sentiment.telemetry.aggregation import (
     MetricsAggregator,
     point_end_time,
 )
+from sentiment.telemetry.facade import MAX_SOURCES, OTHER_SOURCE
 
 from .functions_support import polar_prediction
 
@@ -150,7 +151,7 @@ def test_flushes_once_per_interval_at_the_end_of_a_request_with_cumulative_total
     clock, stream = FakeClock(), io.StringIO()
     telemetry = Telemetry(config(), clock=clock, log_stream=stream, instance_id="i-1", job="predict")
     for second in range(25):  # one tweet per second: flushes at t=10 and t=20
-        telemetry.record_scored("http", negative() if second % 4 else positive(), 0.5, f"tweet {second}")
+        telemetry.record_scored("http", negative() if second % 4 else positive(), 0.5)
         clock.advance(1)
         telemetry.end_of_request()
         assert len(log_lines(stream)) == (clock.now - START) // 10
@@ -164,9 +165,7 @@ def test_flushes_once_per_interval_at_the_end_of_a_request_with_cumulative_total
     assert counter["metric_kind"] == "CUMULATIVE"
     assert counter["interval"]["start_time"] == "2027-01-15T08:00:00.000000Z"  # START, fixed
     assert counter["interval"]["end_time"] == "2027-01-15T08:00:20.000000Z"
-    share = next(s for s in second["metrics"] if s["metric"]["type"] == md.NEGATIVE_SHARE.type)
-    assert share["interval"]["start_time"] == share["interval"]["end_time"]
-    assert share["value"] == {"double_value": pytest.approx(15 / 20)}
+    assert {s["metric_kind"] for s in second["metrics"]} == {"CUMULATIVE"}  # no per-instance gauge
 
 
 def test_tweets_are_counted_by_the_three_classes_and_the_negative_share_counts_neutral_ones_too():
@@ -175,8 +174,8 @@ def test_tweets_are_counted_by_the_three_classes_and_the_negative_share_counts_n
     clock, stream = FakeClock(), io.StringIO()
     telemetry = Telemetry(config(), clock=clock, log_stream=stream)
     outputs = [(0.8, 0.1, 0.1)] * 3 + [(0.1, 0.7, 0.2)] * 5 + [(0.05, 0.15, 0.8)] * 2
-    for index, output in enumerate(outputs):
-        telemetry.record_scored("pubsub", Prediction.of(output, "v2"), 0.2, f"tweet {index}")
+    for output in outputs:
+        telemetry.record_scored("pubsub", Prediction.of(output, "v2"), 0.2)
     telemetry.shutdown()
     (line,) = log_lines(stream)
     counts = {dict(labels)["sentiment"]: value for (name, labels), value in metric_values(line).items()
@@ -193,7 +192,7 @@ def test_every_metric_of_the_issue_reaches_the_log():
     telemetry = Telemetry(config(), clock=clock, log_stream=stream)
     telemetry.record_model_load(1.25, "v1")
     telemetry.record_model_load_failure("unavailable")
-    telemetry.record_scored("pubsub", negative(0.2), 0.31, "late again", "t-1")
+    telemetry.record_scored("pubsub", negative(0.2), 0.31)
     telemetry.record_rejected("http", "bad_json")
     telemetry.shutdown()
     (line,) = log_lines(stream)
@@ -204,7 +203,6 @@ def test_every_metric_of_the_issue_reaches_the_log():
     assert values["model_load_latency", (("model_version", "v1"),)]["mean"] == 1.25
     assert values["model_load_failures", (("reason", "unavailable"),)] == 1
     assert values["requests_rejected", (("reason", "bad_json"), ("source", "http"))] == 1
-    assert values["window_tweets", (("source", "pubsub"),)] == 1
 
 
 def test_shutdown_flushes_once_and_stamps_points_after_the_sampling_period():
@@ -238,17 +236,32 @@ def test_monitoring_exporter_without_a_project_falls_back_to_the_log():
     assert log_lines(stream)[0]["metrics"][0]["value"] == {"int64_value": 1}
 
 
-def test_exporter_none_writes_no_metrics_but_still_alerts():
-    clock, stream, alerts = FakeClock(), io.StringIO(), []
-    telemetry = Telemetry(config(METRICS_EXPORTER="none", BUZZ_MIN_TWEETS="5"), clock=clock, log_stream=stream,
-                          publish_alert=alerts.append)
+def test_exporter_none_writes_no_metrics():
+    clock, stream = FakeClock(), io.StringIO()
+    telemetry = Telemetry(config(METRICS_EXPORTER="none"), clock=clock, log_stream=stream)
     for _ in range(10):
-        telemetry.record_scored("pubsub", negative(), 0.2, "awful")
+        telemetry.record_scored("pubsub", negative(), 0.2)
         clock.advance(5)
         telemetry.end_of_request()
     telemetry.shutdown()
-    assert stream.getvalue() == ""
-    assert [alert["type"] for alert in alerts] == ["bad_buzz", "resolved"]  # resolved by the shutdown
+    assert stream.getvalue() == "" and telemetry.last_report is None
+
+
+def test_sources_beyond_the_cap_are_counted_as_other():
+    """A caller passing free text as the source must not grow a series per text, scored or refused."""
+    clock, stream = FakeClock(), io.StringIO()
+    telemetry = Telemetry(config(), clock=clock, log_stream=stream)
+    for index in range(MAX_SOURCES + 3):
+        telemetry.record_scored(f"source-{index}", negative(), 0.2)
+    telemetry.record_rejected("yet-another", "bad_json")
+    telemetry.record_rejected("source-0", "bad_json")
+    telemetry.shutdown()
+    values = metric_values(log_lines(stream)[0])
+    latency = {dict(labels)["source"]: value["count"] for (name, labels), value in values.items()
+               if name == "scoring_latency"}
+    assert latency == {**{f"source-{i}": 1 for i in range(MAX_SOURCES)}, OTHER_SOURCE: 3}
+    assert values["requests_rejected", (("reason", "bad_json"), ("source", OTHER_SOURCE))] == 1
+    assert values["requests_rejected", (("reason", "bad_json"), ("source", "source-0"))] == 1
 
 
 # -- robustness --------------------------------------------------------------------------------
@@ -261,7 +274,7 @@ def test_concurrent_requests_lose_no_count():
 
     def work(index: int) -> None:
         for i in range(per_thread):
-            telemetry.record_scored("http", negative() if i % 2 else positive(), 0.1, "t")
+            telemetry.record_scored("http", negative() if i % 2 else positive(), 0.1)
             telemetry.record_rejected("pubsub", "bad_json")
             if index == 0:
                 clock.advance(0.05)  # flushes happen while the other threads record
@@ -285,8 +298,8 @@ def test_concurrent_requests_lose_no_count():
 def test_no_method_raises_into_the_caller(caplog):
     clock = FakeClock()
     telemetry = Telemetry(config(), clock=clock, log_stream=io.StringIO())
-    telemetry.record_scored("http", None, 0.1, "t")  # type: ignore[arg-type]
-    telemetry.record_scored("http", positive(), "slow", "t")  # type: ignore[arg-type]
+    telemetry.record_scored("http", None, 0.1)  # type: ignore[arg-type]
+    telemetry.record_scored("http", positive(), "slow")  # type: ignore[arg-type]
     telemetry.record_model_load("fast", "v1")  # type: ignore[arg-type]
     telemetry.record_rejected("http", "bad_json")
     clock.advance(10)

@@ -64,9 +64,9 @@ def test_one_flush_writes_exactly_the_expected_series(server):
     clock = FakeClock()
     telemetry = make_telemetry(server, clock)
     telemetry.record_model_load(0.75, "v3")
-    telemetry.record_scored("pubsub", polar_prediction(0.12, "v3"), 0.4, "bag lost", "t1")
-    telemetry.record_scored("pubsub", polar_prediction(0.93, "v3"), 0.2, "lovely crew", "t2")
-    telemetry.record_scored("pubsub", polar_prediction(0.31, "v3"), 0.3, "late", "t3")
+    telemetry.record_scored("pubsub", polar_prediction(0.12, "v3"), 0.4)
+    telemetry.record_scored("pubsub", polar_prediction(0.93, "v3"), 0.2)
+    telemetry.record_scored("pubsub", polar_prediction(0.31, "v3"), 0.3)
     telemetry.record_rejected("http", "bad_json")
     telemetry.record_model_load_failure("invalid_bundle")
     clock.advance(FLUSH_SECONDS)
@@ -83,19 +83,15 @@ def test_one_flush_writes_exactly_the_expected_series(server):
         ("probability_positive", (("model_version", "v3"), ("source", "pubsub"))),
         ("model_load_latency", (("model_version", "v3"),)),
         ("model_load_failures", (("reason", "invalid_bundle"),)),
-        ("window_tweets", (("source", "pubsub"),)),
-        ("negative_share", (("source", "pubsub"),)),
     }
     for point in request:
         assert point.resource_type == "generic_task"
         assert point.resource_labels == {"project_id": PROJECT, "location": "europe-west1",
                                          "namespace": md.NAMESPACE, "job": "tweets-score", "task_id": "instance-a"}
         assert point.end == START + FLUSH_SECONDS
-        assert point.start == (START if point.metric_kind == "CUMULATIVE" else point.end)
+        assert point.metric_kind == "CUMULATIVE" and point.start == START  # no gauge: counts add up over instances
     negatives = ("tweets_scored", (("model_version", "v3"), ("sentiment", "negative"), ("source", "pubsub")))
     assert points[negatives].value == 2
-    assert points["window_tweets", (("source", "pubsub"),)].value == 3
-    assert points["negative_share", (("source", "pubsub"),)].value == pytest.approx(2 / 3)
     latency = points["scoring_latency", (("source", "pubsub"),)].value
     assert latency["count"] == "3" and latency["mean"] == pytest.approx(0.3)  # int64 count: a JSON string
     assert latency["sum_of_squared_deviation"] == pytest.approx(0.02)
@@ -129,15 +125,15 @@ def test_successive_flushes_keep_the_start_time_and_grow_the_totals(server):
 def test_more_than_200_series_go_in_several_calls(server):
     clock = FakeClock()
     telemetry = make_telemetry(server, clock)
-    for index in range(100):  # 100 versions -> 100 counters + 100 distributions, + 100 rejection reasons
-        telemetry.record_scored("http", polar_prediction(0.8, f"v{index}"), 0.2, "fine")
+    for index in range(100):  # 100 versions -> 100 counters + 100 distributions, + 100 rejection reasons + 1 latency
+        telemetry.record_scored("http", polar_prediction(0.8, f"v{index}"), 0.2)
         telemetry.record_rejected("http", f"reason_{index}")
     clock.advance(FLUSH_SECONDS)
     telemetry.end_of_request()
     assert server.violations == []
-    assert [len(request) for request in server.requests] == [MAX_SERIES_PER_CALL, 303 - MAX_SERIES_PER_CALL]
-    assert len({p.key for p in server.points}) == 303  # one point per series
-    assert telemetry.last_report.written == 303
+    assert [len(request) for request in server.requests] == [MAX_SERIES_PER_CALL, 301 - MAX_SERIES_PER_CALL]
+    assert len({p.key for p in server.points}) == 301  # one point per series
+    assert telemetry.last_report.written == 301
 
 
 def test_a_transient_failure_is_retried_once_within_the_flush(server):
@@ -173,8 +169,8 @@ def test_a_failing_api_never_fails_or_stalls_predictions_and_loses_no_count(serv
     telemetry = make_telemetry(server, clock, flush_timeout=flush_timeout)
     server.fail_with(failure)
     slowest = 0.0
-    for index in range(1_000):  # 1,000 predictions, 1/8 s apart: a flush every 80 of them, 12 in all
-        telemetry.record_scored("pubsub", polar_prediction(0.2, "v1"), 0.3, f"tweet {index}", str(index))
+    for _ in range(1_000):  # 1,000 predictions, 1/8 s apart: a flush every 80 of them, 12 in all
+        telemetry.record_scored("pubsub", polar_prediction(0.2, "v1"), 0.3)
         clock.advance(0.125)
         started = time.perf_counter()
         telemetry.end_of_request()
@@ -209,8 +205,8 @@ def test_two_instances_writing_at_once_never_write_the_same_series(server):
 
     def serve(telemetry: Telemetry) -> None:
         barrier.wait()
-        for index in range(300):
-            telemetry.record_scored("pubsub", polar_prediction(0.4, "v1"), 0.3, "meh", str(index))
+        for _ in range(300):
+            telemetry.record_scored("pubsub", polar_prediction(0.4, "v1"), 0.3)
             telemetry.record_rejected("pubsub", "bad_json")
             if telemetry is instances[0]:
                 clock.advance(0.2)

@@ -2,7 +2,9 @@
 
 Precedence: an environment variable when set (and not empty), else the default below. Defaults run
 locally with no cloud account: the committed model, topics named as Terraform names them, metrics
-written to the log. An invalid value fails fast with a ``ConfigError`` naming the variable.
+written to the log. An invalid value fails fast with a ``ConfigError`` naming the variable; a
+variable not listed here is ignored. The functions are stateless: nothing here sets a window, a
+threshold or an alert topic (bad buzz is detected per brand by ``pipelines/``, whose options those are).
 
 The Terraform consistency tests read ``SETTINGS``: every variable set by Terraform must be one of
 these, and every variable without a default must be set by Terraform.
@@ -67,7 +69,6 @@ SETTINGS: tuple[Setting, ...] = (
             "Project of the Pub/Sub topics and Cloud Monitoring metrics. Empty: no publishing, metrics go to logs."),
     Setting("FUNCTION_REGION", "region", "local", "Region reported on metrics (monitored resource location)."),
     Setting("OUTPUT_TOPIC", "output_topic", "tweets-scored", "Topic receiving scored tweets."),
-    Setting("ALERT_TOPIC", "alert_topic", "sentiment-alerts", "Topic receiving bad-buzz alerts and resolutions."),
     Setting("DEAD_LETTER_TOPIC", "dead_letter_topic", "tweets-dead-letter",
             "Topic where messages that can never be scored are parked, with the reason."),
     Setting("FEEDBACK_TOPIC", "feedback_topic", "sentiment-feedback",
@@ -129,18 +130,6 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("METRICS_FLUSH_SECONDS", "metrics_flush_seconds", "60",
             "Least time between two writes of the aggregated metrics (checked at the end of a request).",
             _seconds, lambda v: v >= 10, "a number of seconds >= 10"),
-    Setting("BUZZ_WINDOW_SECONDS", "buzz_window_seconds", "600",
-            "Sliding window over which the negative share is computed.",
-            _seconds, lambda v: 10 <= v <= 86_400, "a number of seconds from 10 to 86400"),
-    Setting("BUZZ_NEGATIVE_SHARE", "buzz_negative_share", "0.6",
-            "Negative share of the window above which a bad buzz is declared.",
-            float, lambda v: 0 < v < 1, "a fraction strictly between 0 and 1"),
-    Setting("BUZZ_MIN_TWEETS", "buzz_min_tweets", "50",
-            "Fewest tweets in the window before a share can raise an alert.",
-            _integer, lambda v: v >= 1, "an integer >= 1"),
-    Setting("BUZZ_COOLDOWN_SECONDS", "buzz_cooldown_seconds", "1800",
-            "Least time between two alerts of the same instance.",
-            _seconds, lambda v: v >= 0, "a number of seconds >= 0"),
 )
 
 
@@ -152,7 +141,6 @@ class Config:
     project: str
     region: str
     output_topic: str
-    alert_topic: str
     dead_letter_topic: str
     feedback_topic: str
     notify_format: str
@@ -174,10 +162,6 @@ class Config:
     service_name: str
     monitoring_endpoint: str
     metrics_flush_seconds: float
-    buzz_window_seconds: float
-    buzz_negative_share: float
-    buzz_min_tweets: int
-    buzz_cooldown_seconds: float
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Config:

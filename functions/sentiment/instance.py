@@ -65,7 +65,7 @@ class Instance:
     def from_config(cls, config: Config, publisher: Publisher | None = None,
                     telemetry: Telemetry | None = None) -> Instance:
         publisher = publisher or Publisher(config)
-        telemetry = telemetry or Telemetry(config, publisher=publisher)
+        telemetry = telemetry or Telemetry(config)
         provider = ModelProvider(
             config.model_uri, config.model_refresh_seconds, config.model_cache_dir or None,
             reader=GcsReader.from_config(config),

@@ -61,7 +61,7 @@ def handle(instance: Instance, event) -> None:
 
 def _score_and_publish(instance: Instance, message_id: str, tweet: Tweet) -> None:
     # ModelUnavailable and PublishError propagate: the message will be redelivered
-    (prediction,) = instance.scorer.score([tweet.checked], SOURCE, [tweet.id])
+    (prediction,) = instance.scorer.score([tweet.checked], SOURCE)
     result = scored_message(tweet, prediction, datetime.now(UTC), message_id)
     # created_at as an attribute: the detection pipeline reads it as its event time (Beam's timestamp_attribute),
     # so a backlog or a replay keeps the tweets' own times; without one, Pub/Sub's publish time is the event time

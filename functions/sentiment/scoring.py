@@ -22,8 +22,7 @@ if TYPE_CHECKING:
 
 
 class Recorder(Protocol):
-    def __call__(self, source: str, prediction: Prediction, latency_ms: float, text: str,
-                 tweet_id: str | None = None) -> None: ...
+    def __call__(self, source: str, prediction: Prediction, latency_ms: float) -> None: ...
 
 
 class Scorer:
@@ -34,8 +33,7 @@ class Scorer:
         self._models = models
         self._record = record
 
-    def score(self, texts: Sequence[CheckedText], source: str, tweet_ids: Sequence[str | None] | None = None,
-              budget: CpuBudget = UNLIMITED) -> list[Prediction]:
+    def score(self, texts: Sequence[CheckedText], source: str, budget: CpuBudget = UNLIMITED) -> list[Prediction]:
         model = self._models()  # may raise ModelUnavailable: nothing has been scored yet
         encoded = [model.encode_tokens(checked.tokens) for checked in texts]
         predictions: list[Prediction | None] = [None] * len(encoded)
@@ -44,7 +42,6 @@ class Scorer:
             started = time.perf_counter()
             prediction = model.predict_ids(encoded[index])
             if self._record is not None:
-                self._record(source, prediction, (time.perf_counter() - started) * 1000, texts[index].text,
-                             tweet_ids[index] if tweet_ids is not None else None)
+                self._record(source, prediction, (time.perf_counter() - started) * 1000)
             predictions[index] = prediction
         return predictions  # type: ignore[return-value]  (every slot is filled above)

@@ -1,9 +1,10 @@
 """In-process aggregation of the custom metrics, and the time series one flush writes.
 
-Counters and distributions are CUMULATIVE from one start time, the instance's: a flush reads the
-running totals and never resets them. So a point that fails to be written loses nothing (the next
-point carries the same counts and more) and a point written twice counts nothing twice. Gauges (the
-bad-buzz window) are sampled at flush time.
+Every metric is a counter or a distribution, CUMULATIVE from one start time, the instance's: a flush
+reads the running totals and never resets them. So a point that fails to be written loses nothing (the
+next point carries the same counts and more) and a point written twice counts nothing twice. There are
+no gauges: a per-instance sample (say, one instance's negative share) means nothing once summed over
+instances, while cumulative counts add up to the fleet's.
 
 Nothing here is thread-safe or does I/O: ``Telemetry`` holds one lock around it, and exporters
 (``monitoring.py``) turn ``Series`` into API requests or log lines.
@@ -133,7 +134,7 @@ class Series:
 
     descriptor: md.MetricDescriptor
     labels: dict[str, str]
-    start_time: float  # epoch seconds; equal to end_time for a GAUGE
+    start_time: float  # epoch seconds
     end_time: float
     value: int | float | dict  # dict: a Distribution value
 
@@ -244,9 +245,3 @@ class MetricsAggregator:
         known.add(key)
         return key
 
-
-def gauge(descriptor: md.MetricDescriptor, labels: dict[str, str], value: int | float, at: float) -> Series:
-    """A GAUGE point: start and end times are equal, as the API requires."""
-    if descriptor.metric_kind != "GAUGE":
-        raise ValueError(f"{descriptor.name} is not a gauge")
-    return Series(descriptor, {name: clean_label(v) for name, v in labels.items()}, at, at, value)

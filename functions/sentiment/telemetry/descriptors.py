@@ -24,7 +24,7 @@ NAMESPACE = "air-paradis-sentiment"
 @dataclass(frozen=True)
 class MetricDescriptor:
     name: str  # short name; the type is PREFIX/name
-    metric_kind: str  # GAUGE | CUMULATIVE
+    metric_kind: str  # CUMULATIVE (every metric here: counts add up over instances, samples would not)
     value_type: str  # INT64 | DOUBLE | DISTRIBUTION
     unit: str
     description: str
@@ -64,16 +64,6 @@ PROBABILITY_POSITIVE = MetricDescriptor(
     "Each tweet's polarity P(positive) / (P(positive) + P(negative)): its shift over time reveals drift.",
     {**SOURCE, "model_version": "Version of the model bundle."},
 )
-NEGATIVE_SHARE = MetricDescriptor(
-    "negative_share", "GAUGE", "DOUBLE", "1",
-    "Share of negative tweets in the instance's bad-buzz window at flush time.",
-    dict(SOURCE),
-)
-WINDOW_TWEETS = MetricDescriptor(
-    "window_tweets", "GAUGE", "INT64", "1",
-    "Tweets in the instance's bad-buzz window at flush time (the volume behind negative_share).",
-    dict(SOURCE),
-)
 MODEL_LOAD_LATENCY = MetricDescriptor(
     "model_load_latency", "CUMULATIVE", "DISTRIBUTION", "s",
     "Time to fetch, verify and load a model bundle, per successful load.",
@@ -93,8 +83,8 @@ METRIC_WRITE_FAILURES = MetricDescriptor(
 )
 
 DESCRIPTORS: tuple[MetricDescriptor, ...] = (
-    TWEETS_SCORED, REQUESTS_REJECTED, SCORING_LATENCY, PROBABILITY_POSITIVE, NEGATIVE_SHARE,
-    WINDOW_TWEETS, MODEL_LOAD_LATENCY, MODEL_LOAD_FAILURES, METRIC_WRITE_FAILURES,
+    TWEETS_SCORED, REQUESTS_REJECTED, SCORING_LATENCY, PROBABILITY_POSITIVE, MODEL_LOAD_LATENCY,
+    MODEL_LOAD_FAILURES, METRIC_WRITE_FAILURES,
 )
 BY_TYPE = {d.type: d for d in DESCRIPTORS}
 

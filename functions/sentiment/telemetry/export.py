@@ -168,10 +168,9 @@ class LogExporter:
 
 
 def summary(series: Sequence[Series]) -> str:
-    """A human line: totals of each counter, count and mean of each distribution, each gauge by source."""
+    """A human line: totals of each counter, count and mean of each distribution."""
     totals: Counter[str] = Counter()
     distributions: dict[str, list[float]] = {}
-    gauges: list[str] = []
     for one in series:
         name = one.descriptor.name
         if one.descriptor.value_type == "DISTRIBUTION":
@@ -179,14 +178,11 @@ def summary(series: Sequence[Series]) -> str:
             previous = distributions.get(name, [0, 0.0])
             total = previous[0] + count
             distributions[name] = [total, (previous[0] * previous[1] + count * mean) / total if total else 0.0]
-        elif one.descriptor.metric_kind == "GAUGE":
-            value = f"{one.value:.3f}" if isinstance(one.value, float) else str(one.value)
-            gauges.append(f"{name}[{','.join(one.labels.values())}]={value}")
         else:
             totals[name] += one.value
     parts = [f"{name}={total}" for name, total in sorted(totals.items())]
     parts += [f"{name}: n={n} mean={mean:.4g}" for name, (n, mean) in sorted(distributions.items())]
-    return "metrics " + "; ".join(parts + sorted(gauges))
+    return "metrics " + "; ".join(parts)
 
 
 def _short(error: BaseException) -> str:
