@@ -59,9 +59,6 @@ PROJECT = "air-paradis-local"
 MODELS_BUCKET = "air-paradis-models"
 MODELS_PREFIX = "sentiment"
 STATE_FILE_NAME = "stack.json"
-# Alerts come from the pipeline. Until the per-instance detector leaves functions/ (issue 12), it is
-# given a window no stream fills, so that it never fires.
-PER_INSTANCE_DETECTOR_OFF = {"BUZZ_MIN_TWEETS": "1000000000"}
 MAX_SCORER_INSTANCES = 8
 FUNCTION_THREADS = "4"  # Terraform's concurrency per instance (infra/variables.tf)
 MAX_RESTARTS, RESTART_WINDOW_SECONDS = 3, 60.0  # restarts in a row before pausing between them
@@ -141,7 +138,7 @@ class Stack:
             "PUBSUB_EMULATOR_HOST": self.pubsub.host, "STORAGE_EMULATOR_HOST": self.gcs.endpoint,
             "MODEL_URI": self.model_uri, "MODEL_CACHE_DIR": str(self.directory / "model-cache"),
             "MODEL_REFRESH_SECONDS": "30", "METRICS_EXPORTER": "log", "METRICS_FLUSH_SECONDS": "10",
-            "THREADS": FUNCTION_THREADS, **PER_INSTANCE_DETECTOR_OFF,
+            "THREADS": FUNCTION_THREADS,
             # the topology's names, whatever the shell says (they are the code's defaults too)
             "OUTPUT_TOPIC": topology.OUTPUT_TOPIC,
             "FEEDBACK_TOPIC": topology.FEEDBACK_TOPIC, "DEAD_LETTER_TOPIC": topology.DEAD_LETTER_TOPIC,
