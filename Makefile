@@ -7,8 +7,8 @@ STAMP  := $(VENV)/.installed
 .PHONY: help venv run replay dev-down logs score test lint format train convert package infra-check bench clean
 
 help:
-	@echo "make run          the whole system locally: emulators + both functions on the committed model (Ctrl-C stops)"
-	@echo "make replay       in another terminal: stream examples/bad_buzz.jsonl through it and watch the alert"
+	@echo "make run          the whole system locally: emulators, the functions, the bad-buzz pipeline (Ctrl-C stops)"
+	@echo "make replay       in another terminal: two days of demo tweets in a minute; the pipeline's alert and its end"
 	@echo "make dev-down     stop a local stack left running;  make logs (ARGS=-f to follow): its logs"
 	@echo "make test         lint + the whole test suite (what CI runs)"
 	@echo "make score        score examples/airline_tweets.csv with the committed model (no emulators)"

@@ -5,7 +5,8 @@
     python -m bench --model PATH      # another bundle or model store (default: models/, the committed one)
 
 Sections: scoring core, telemetry overhead, HTTP function, cold start, Pub/Sub path, bulk scoring (a
-generated archive of 1,000,000 tweets, 2,000 in quick mode), cost. Each one
+generated archive of 1,000,000 tweets, 2,000 in quick mode), streaming latency (publish to the
+pipeline's alert on the local stack), cost. Each one
 starts the processes it needs (functions-framework, fake-gcs-server, the Pub/Sub emulator) on
 loopback and stops them. Benchmarks are not tests: nothing here fails on a slow figure; a missed
 target is reported as missed.
@@ -23,7 +24,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import bulk, cold_start, common, cost, http_load, pubsub_path, report, scoring
+from bench import bulk, cold_start, common, cost, http_load, pubsub_path, report, scoring, stream_latency
 
 
 def metrics_overhead(store: Path, quick: bool) -> dict:
@@ -77,6 +78,9 @@ def main(argv: list[str] | None = None) -> int:
         count = 200 if args.quick else 5000
         results["pubsub"] = step("Pub/Sub path", lambda: pubsub_path.run(store, texts, work, count, 60 if args.quick
                                                                           else 300), timings)
+        # the local stack with the pipeline, the demo stream at twice the replay's pace in quick mode
+        results["stream"] = step("streaming latency", lambda: stream_latency.run(
+            work, stream_latency.RATE * (2 if args.quick else 1)), timings)
     results["bulk"] = step("bulk scoring", lambda: bulk.run(store, texts, work, 2_000 if args.quick else 1_000_000),
                            timings)
     keras_tps = results["cold"]["keras"]["under_load"].get("tweets_per_second")

@@ -1,12 +1,12 @@
 """``python -m devstack``: the local stack (see docs/local_stack.md).
 
-    up       start emulators + both functions on the committed model; Ctrl-C stops all (make run)
+    up       start emulators, the functions and the bad-buzz pipeline; Ctrl-C stops all (make run)
     down     stop a stack from another terminal, or what a killed one left (make dev-down)
     logs     the tail of every process log; -f follows them (make logs)
     replay   publish tweets from a file to the stack and watch scores and alerts (make replay)
     publish  publish one tweet (JSON or text) and print its scored result
 
-Ports, the state directory and the demo's detector settings come from the environment: see
+Ports, the state directory and the number of scoring instances come from the environment: see
 devstack/stack.py.
 """
 
@@ -26,12 +26,14 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("down", help="stop a running stack, or what a killed one left")
     logs = commands.add_parser("logs", help="tail the stack's logs")
     logs.add_argument("name", nargs="?", help="one process: pubsub-emulator, fake-gcs-server, predict-http, "
-                                              "score-pubsub, notify-alert, webhook-receiver (default: all)")
+                                              "score-pubsub, notify-alert, webhook-receiver, buzz-pipeline "
+                                              "(default: all)")
     logs.add_argument("-n", "--lines", type=int, default=20)
     logs.add_argument("-f", "--follow", action="store_true", help="keep printing new lines (Ctrl-C stops)")
     replay = commands.add_parser("replay", help="publish tweets to the running stack and follow the results")
     replay.add_argument("file", nargs="?", default="examples/bad_buzz.jsonl", help="JSONL or CSV of tweets")
-    replay.add_argument("--rate", type=float, default=20.0, help="tweets per second (0: as fast as possible)")
+    replay.add_argument("--rate", type=float, default=40.0,
+                        help="tweets per second (0: as fast as possible); the demo's 2,298 tweets: about a minute")
     replay.add_argument("--text-column", default="text", help="the CSV column holding the text")
     replay.add_argument("--follow-seconds", type=float, default=30.0,
                         help="after the last tweet, give up waiting after this long without a new result")

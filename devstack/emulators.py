@@ -186,9 +186,10 @@ class _Process:
     """One server process on 127.0.0.1:port in its own process group, logging to ``log_dir/name.log``."""
 
     name = "process"
+    listens = True  # False: a process without a port (the pipeline), ready when its log says so
 
     def __init__(self, port: int | None = None, log_dir: Path | None = None):
-        self.port = port or free_port()
+        self.port = (port or free_port()) if self.listens else None
         self.log_dir = Path(log_dir or tempfile.mkdtemp(prefix=f"{self.name}-"))
         self.log_path = self.log_dir / f"{self.name}.log"
         self.process: subprocess.Popen | None = None
@@ -204,8 +205,18 @@ class _Process:
 
     def start(self, timeout: float = 30.0, port_wait: float = 0.0):
         """Start and wait until it answers; ``port_wait``: how long its port may take to become free."""
+        self.launch(port_wait)
+        try:
+            self.wait_ready(timeout)
+        except EmulatorError:
+            self.stop()
+            raise
+        return self
+
+    def launch(self, port_wait: float = 0.0) -> None:
+        """Start the process, without waiting for it to be ready (``wait_ready``)."""
         deadline = time.monotonic() + port_wait
-        while port_in_use(self.port):
+        while self.port is not None and port_in_use(self.port):
             if time.monotonic() >= deadline:
                 raise EmulatorError(f"{self.name}: port {self.port} on 127.0.0.1 is already in use"
                                     + (f" (waited {port_wait:.0f} s for it)" if port_wait else ""))
@@ -218,12 +229,6 @@ class _Process:
                 env=self.environment(),
                 start_new_session=True,  # its own process group: stop() reaches forked children too
             )
-        try:
-            self.wait_ready(timeout)
-        except EmulatorError:
-            self.stop()
-            raise
-        return self
 
     def wait_ready(self, timeout: float) -> None:
         wait_http(self.ready_url(), timeout, self.process, self.log_path)

@@ -1,4 +1,5 @@
-"""The whole system on one machine: emulators, the committed model in a fake bucket, both functions.
+"""The whole system on one machine: emulators, the committed model in a fake bucket, the functions, the
+bad-buzz pipeline on Beam's DirectRunner.
 
     python -m devstack up        # what `make run` does; Ctrl-C stops everything
     python -m devstack down      # stop a stack from another terminal (`make dev-down`)
@@ -8,16 +9,16 @@ Configuration, read from the environment (the Makefile passes it through):
     PUBSUB_PORT=8085  GCS_PORT=4443  HTTP_PORT=8080  SCORER_PORT=8081    where each process listens
     NOTIFY_PORT=8082  WEBHOOK_PORT=8090      the notifier function, the chat webhook stand-in it posts to
     NOTIFY_FORMAT=slack                      the notifier's chat format (slack / google_chat)
+    SCORER_INSTANCES=1            instances of the Pub/Sub function behind its one push endpoint (processes)
     DEVSTACK_STATE_DIR=.stack     the state file (stack.json), the logs and the model cache
     DEVSTACK_MODEL_DIR=models     the model store published to the fake bucket (LATEST + <version>/)
-    BUZZ_WINDOW_SECONDS=60  BUZZ_MIN_TWEETS=20  BUZZ_COOLDOWN_SECONDS=60  BUZZ_NEGATIVE_SHARE=0.6
-                                  the bad-buzz detector of both functions, scaled for a demo
 
 ``up`` checks everything it can before starting anything (ports, a stack already running, the
-emulator, the model) and reports every problem at once. While running, it supervises: a function
-that exits is restarted (the push subscription redelivers what it had not acknowledged), at most
-``MAX_RESTARTS`` times in ``RESTART_WINDOW_SECONDS``; an emulator that exits stops the stack, since
-its state (topics, messages, the bucket) died with it.
+emulator, Beam, the model) and reports every problem at once. While running, it supervises: a function
+that exits is restarted (the push subscription redelivers what it had not acknowledged), and so is the
+pipeline (its brands' histories start again from the next tweets), at most ``MAX_RESTARTS`` times in
+``RESTART_WINDOW_SECONDS``; an emulator that exits stops the stack, since its state (topics,
+messages, the bucket) died with it.
 """
 
 from __future__ import annotations
@@ -51,20 +52,19 @@ from .emulators import (
     stop_group,
 )
 from .functions import REPO, FunctionServer
+from .pipeline import EVENT_CLOCK, BuzzPipeline, beam_missing
 from .webhook_receiver import WebhookReceiverProcess
 
 PROJECT = "air-paradis-local"
 MODELS_BUCKET = "air-paradis-models"
 MODELS_PREFIX = "sentiment"
 STATE_FILE_NAME = "stack.json"
-# The demo's detector: a bad buzz shows within a minute of replaying examples/bad_buzz.jsonl at its
-# 20 tweets/s and resolves before it ends (production: 10 min, 50 tweets, 30 min of cooldown).
-BUZZ_DEFAULTS = {"BUZZ_WINDOW_SECONDS": "60", "BUZZ_MIN_TWEETS": "20", "BUZZ_COOLDOWN_SECONDS": "60",
-                 "BUZZ_NEGATIVE_SHARE": "0.6"}
+MAX_SCORER_INSTANCES = 8
 FUNCTION_THREADS = "4"  # Terraform's concurrency per instance (infra/variables.tf)
 MAX_RESTARTS, RESTART_WINDOW_SECONDS = 3, 60.0  # restarts in a row before pausing between them
 RESTART_BACKOFF_SECONDS = 5.0
 PORT_RELEASE_SECONDS = 20.0  # a restarted function waits this long for its old port to be released
+PIPELINE_READY_SECONDS = 120.0  # Beam starts in about 5 s here; on a loaded machine far more
 PORT_VARIABLES = {"pubsub": "PUBSUB_PORT", "gcs": "GCS_PORT", "http": "HTTP_PORT", "scorer": "SCORER_PORT",
                   "notifier": "NOTIFY_PORT", "webhook": "WEBHOOK_PORT"}
 PORT_OWNERS = {"pubsub": "Pub/Sub emulator", "gcs": "fake-gcs-server", "http": "HTTP function",
@@ -126,7 +126,11 @@ class Stack:
         self.model_dir = Path(model_dir or os.environ.get("DEVSTACK_MODEL_DIR") or REPO / "models")
         self.model_uri = f"gs://{MODELS_BUCKET}/{MODELS_PREFIX}"
         self.model_version: str | None = None
-        self.buzz = {name: os.environ.get(name) or default for name, default in BUZZ_DEFAULTS.items()}
+        instances = os.environ.get("SCORER_INSTANCES") or "1"
+        if not instances.isdigit() or not 1 <= int(instances) <= MAX_SCORER_INSTANCES:
+            raise EmulatorError(f"SCORER_INSTANCES={instances!r} is not a number of instances "
+                                f"(1-{MAX_SCORER_INSTANCES})")
+        self.scorer_instances = int(instances)
         self.pubsub = PubSubEmulator(ports.pubsub, self.log_dir)
         self.gcs = FakeGcs(ports.gcs, self.log_dir)
         function_env = {
@@ -134,13 +138,18 @@ class Stack:
             "PUBSUB_EMULATOR_HOST": self.pubsub.host, "STORAGE_EMULATOR_HOST": self.gcs.endpoint,
             "MODEL_URI": self.model_uri, "MODEL_CACHE_DIR": str(self.directory / "model-cache"),
             "MODEL_REFRESH_SECONDS": "30", "METRICS_EXPORTER": "log", "METRICS_FLUSH_SECONDS": "10",
-            "THREADS": FUNCTION_THREADS, **self.buzz,
+            "THREADS": FUNCTION_THREADS,
             # the topology's names, whatever the shell says (they are the code's defaults too)
-            "OUTPUT_TOPIC": topology.OUTPUT_TOPIC, "ALERT_TOPIC": topology.ALERT_TOPIC,
+            "OUTPUT_TOPIC": topology.OUTPUT_TOPIC,
             "FEEDBACK_TOPIC": topology.FEEDBACK_TOPIC, "DEAD_LETTER_TOPIC": topology.DEAD_LETTER_TOPIC,
         }
         self.http = FunctionServer("predict_http", "http", function_env, ports.http, self.log_dir)
-        self.scorer = FunctionServer("score_pubsub", "cloudevent", function_env, ports.scorer, self.log_dir)
+        # Several instances: gunicorn workers, each a process with its own model, publisher and telemetry,
+        # behind one port, as Cloud Functions instances are behind one push endpoint.
+        self.scorer = FunctionServer("score_pubsub", "cloudevent", {**function_env, "WORKERS": instances},
+                                     ports.scorer, self.log_dir)
+        self.pipeline = BuzzPipeline(PROJECT, {"GOOGLE_CLOUD_PROJECT": PROJECT, "PUBSUB_EMULATOR_HOST":
+                                               self.pubsub.host}, self.log_dir)
         # The notifier posts to a local stand-in of the team's chat webhook (what it received: `make replay`).
         self.webhook = WebhookReceiverProcess(ports.webhook, self.log_dir)
         self.notify_format = os.environ.get("NOTIFY_FORMAT") or "slack"
@@ -148,11 +157,16 @@ class Stack:
             **function_env, "NOTIFY_FORMAT": self.notify_format,
             "NOTIFY_WEBHOOK_URL": self.webhook.webhook_url(self.notify_format)}, ports.notifier, self.log_dir)
         self.started_at: str | None = None
+        self.pipeline_seconds: float | None = None  # from its launch to its first pull (`make run` shows it)
         self._wrote_state = False
 
     @property
     def processes(self) -> tuple[_Process, ...]:
-        return self.pubsub, self.gcs, self.http, self.scorer, self.webhook, self.notifier
+        return self.pubsub, self.gcs, self.http, self.scorer, self.webhook, self.notifier, self.pipeline
+
+    def restartable(self, process: _Process) -> bool:
+        """What the supervisor restarts when it exits (the rest holds state the stack cannot go on without)."""
+        return isinstance(process, FunctionServer | BuzzPipeline)
 
     # -- before anything starts ---------------------------------------------------------------------
 
@@ -191,6 +205,8 @@ class Stack:
                 check()
             except EmulatorError as error:
                 problems.append(str(error))
+        if beam_missing():
+            problems.append(beam_missing())
         if not (self.model_dir / "LATEST").is_file():
             problems.append(f"no model store at {self.model_dir} (its LATEST file is missing): "
                             "the committed model lives in models/; DEVSTACK_MODEL_DIR names another store")
@@ -207,17 +223,32 @@ class Stack:
         for process in self.processes:  # each run starts fresh logs; a restart appends
             process.log_path.write_bytes(b"")
         self.started_at = datetime.now(UTC).astimezone().isoformat(timespec="seconds")
+        launched: list[float] = []
+        scorer = self.scorer.url + (f" ({self.scorer_instances} instances)" if self.scorer_instances > 1 else "")
+
+        def launch_pipeline() -> None:  # Beam takes seconds to start: it does so while the rest starts
+            self.pipeline.launch()
+            self.write_state()
+            launched.append(time.perf_counter())
+            report(f"  … {'bad-buzz pipeline':<22} starting in the background (Beam on the DirectRunner)")
+
+        def wait_pipeline() -> None:
+            self.pipeline.wait_ready(PIPELINE_READY_SECONDS)
+            self.pipeline_seconds = time.perf_counter() - launched[0]
+
         steps = (
             ("Pub/Sub emulator", f"127.0.0.1:{self.ports.pubsub}", lambda: self._start(self.pubsub, 60)),
             ("topics, subscriptions", f"push to :{self.ports.scorer}, dead letter after "
                                       f"{topology.STACK_MAX_DELIVERY_ATTEMPTS} attempts", self._topology),
+            (None, None, launch_pipeline),
             ("fake-gcs-server", self.gcs.endpoint, lambda: self._start(self.gcs, 30)),
             ("model bundle", None, self._publish_model),
             ("HTTP function", self.http.url, self._start_http),
-            ("Pub/Sub function", self.scorer.url, lambda: self._start(self.scorer, 60)),
+            ("Pub/Sub function", scorer, lambda: self._start(self.scorer, 60)),
             ("webhook receiver", self.webhook.url, lambda: self._start(self.webhook, 30)),
             ("notifier function", f"{self.notifier.url} ({self.notify_format})",
              lambda: self._start(self.notifier, 60)),
+            ("bad-buzz pipeline", f"pulls {topology.STREAM_SUBSCRIPTION}", wait_pipeline),
         )
         try:
             for step, where, action in steps:
@@ -225,9 +256,14 @@ class Stack:
                 try:
                     action()
                 except EmulatorError as error:
-                    raise EmulatorError(f"cannot start the local stack ({step}): {error}") from None
+                    raise EmulatorError(f"cannot start the local stack ({step or 'bad-buzz pipeline'}): "
+                                        f"{error}") from None
+                if step is None:
+                    continue
+                # the pipeline: the time since its launch (it started beside the others)
+                seconds = self.pipeline_seconds if action is wait_pipeline else time.perf_counter() - started
                 where = where or f"{self.model_version} (from {shown(self.model_dir)}/)"
-                report(f"  ✓ {step:<22} {where:<50} {time.perf_counter() - started:4.1f} s")
+                report(f"  ✓ {step:<22} {where:<50} {seconds:4.1f} s")
         except BaseException:
             self.down()
             raise
@@ -263,17 +299,18 @@ class Stack:
                                 f"{log_tail(self.http.log_path)}") from None
         self.model_version = facts.get("model_version", self.model_version)
 
-    def restart(self, process: FunctionServer, reason: str) -> None:
+    def restart(self, process: _Process, reason: str) -> None:
         """Stop what is left of its process group (a gunicorn worker that outlived its master holds the
         port), wait for the port to be released, start it again. EmulatorError if it does not come back."""
         self.forget(process)
         with open(process.log_path, "a") as log:
             now = datetime.now(UTC).isoformat(timespec="seconds")
             log.write(f"\n--- devstack: {reason}; restarting it at {now} ---\n")
-        process.start(60, port_wait=PORT_RELEASE_SECONDS)
+        process.start(PIPELINE_READY_SECONDS if isinstance(process, BuzzPipeline) else 60,
+                      port_wait=PORT_RELEASE_SECONDS)
         self.write_state()
 
-    def forget(self, process: FunctionServer) -> None:
+    def forget(self, process: _Process) -> None:
         """Stop the whole group of a process that exited (by group: children may live on)."""
         if not process.stop(5):
             raise EmulatorError(f"{process.name}: its process group does not stop")
@@ -281,7 +318,7 @@ class Stack:
     def down(self) -> list[str]:
         """Stop every process (functions first: their shutdown publishes to the emulator). What is left."""
         left = []
-        for process in (self.notifier, self.webhook, self.scorer, self.http, self.gcs, self.pubsub):
+        for process in (self.pipeline, self.notifier, self.webhook, self.scorer, self.http, self.gcs, self.pubsub):
             pgid = process.pid
             if not process.stop():
                 left.append(f"{process.name} (process group {pgid})")
@@ -300,7 +337,7 @@ class Stack:
             "supervisor": os.getpid(), "supervisor_start": process_start(os.getpid()),
             "started_at": self.started_at, "project": PROJECT,
             "ports": asdict(self.ports), "logs": str(self.log_dir), "model_version": self.model_version,
-            "buzz_window_seconds": float(self.buzz["BUZZ_WINDOW_SECONDS"]),
+            "pipeline": {"subscription": self.pipeline.subscription, "event_clock": EVENT_CLOCK},
             "processes": {p.name: {"pgid": p.pid, "start": process_start(p.pid), "port": p.port,
                                    "log": str(p.log_path)}
                           for p in self.processes if p.pid},
@@ -311,7 +348,10 @@ class Stack:
         self._wrote_state = True
 
     def banner(self) -> str:
-        p, b = self.ports, self.buzz
+        from pipelines.settings import DetectionSettings
+
+        p, d = self.ports, DetectionSettings(event_clock=EVENT_CLOCK)
+        windows = " and ".join(f"{w:g} h" for w in d.windows_hours)
         prefix = "" if self.directory == (REPO / ".stack").resolve() else f"DEVSTACK_STATE_DIR={shown(self.directory)} "
         return f"""
 Air Paradis sentiment is running locally: model {self.model_version}, project {PROJECT}.
@@ -324,15 +364,20 @@ Air Paradis sentiment is running locally: model {self.model_version}, project {P
 {topology.NOTIFY_PUSH_SUBSCRIPTION}
   webhook receiver   http://127.0.0.1:{p.webhook:<6} what the notifier posted ({self.notify_format}): \
 GET /_control/received
+  bad-buzz pipeline  Beam DirectRunner   pulls {topology.STREAM_SUBSCRIPTION}, publishes to {topology.ALERT_TOPIC}
   fake-gcs-server    http://127.0.0.1:{p.gcs:<6} {self.model_uri}
   logs               {shown(self.log_dir) + "/":<24}{prefix}make logs
 
-Bad-buzz detector: more than {float(b['BUZZ_NEGATIVE_SHARE']):.0%} negative over {b['BUZZ_WINDOW_SECONDS']} s \
-(at least {b['BUZZ_MIN_TWEETS']} tweets), cooldown {b['BUZZ_COOLDOWN_SECONDS']} s.
+Bad-buzz detection (pipelines/, production defaults): per brand, every {d.bucket_minutes} min of event time, the \
+negative share
+of the last {windows} against the brand's own {d.baseline_hours:g} h baseline (no decision before \
+{d.min_baseline_hours:g} h and {d.min_baseline_tweets} tweets of it).
+Event time is each tweet's created_at; a bucket closes once the brand's tweets are \
+{d.allowed_lateness_minutes:g} min past its end.
 
 Try, in another terminal:
   curl -s 127.0.0.1:{p.http}/predict -H 'Content-Type: application/json' -d '{{"text": "Lost my bag again!"}}'
-  {prefix}make replay    # streams examples/bad_buzz.jsonl through Pub/Sub: a bad buzz within a minute
+  {prefix}make replay    # two days of three airlines' tweets in a minute: a bad buzz, its alert, its end
 
 Ctrl-C here stops everything ({prefix}make dev-down from another terminal).
 """
@@ -418,7 +463,7 @@ def supervise(stack: Stack, signals: _Signals) -> int:
     doubling to a minute) rather than given up on: the emulators, and the tweets waiting in them,
     stay up while the user looks at its log. 0 on a signal, 1 if an emulator died.
     """
-    restarts: dict[str, deque[float]] = {p.name: deque() for p in stack.processes if isinstance(p, FunctionServer)}
+    restarts: dict[str, deque[float]] = {p.name: deque() for p in stack.processes if stack.restartable(p)}
     not_before: dict[str, float] = {}
     while not signals.stop.wait(0.5):
         for process in stack.processes:
@@ -428,7 +473,7 @@ def supervise(stack: Stack, signals: _Signals) -> int:
             how = f"was killed by {signal.Signals(-status).name}" if status and status < 0 else f"exited ({status})"
             if process.process is None:
                 how = "did not come back"
-            if not isinstance(process, FunctionServer):
+            if not stack.restartable(process):
                 held = {stack.pubsub.name: "the topics and their messages", stack.gcs.name: "the model bucket"
                         }.get(process.name, "what the notifier posted")
                 say(f"\nerror: the {process.name} {how}: the stack cannot go on without it ({held} lived in "
@@ -450,11 +495,15 @@ def supervise(stack: Stack, signals: _Signals) -> int:
                     f"({shown(process.log_path)}):\n{log_tail(process.log_path)}", error=True)
                 stack.forget(process)
                 continue
-            say(f"! {process.name} {how}; restarting it on port {process.port} (unacknowledged tweets are "
-                "pushed again)…")
+            if isinstance(process, BuzzPipeline):
+                say(f"! {process.name} {how}; restarting it (the DirectRunner keeps no state: each brand's "
+                    "history starts again from the next tweets)…")
+            else:
+                say(f"! {process.name} {how}; restarting it on port {process.port} (unacknowledged tweets are "
+                    "pushed again)…")
             started = time.perf_counter()
             try:
-                stack.restart(process, f"the function {how}")
+                stack.restart(process, f"the {'pipeline' if isinstance(process, BuzzPipeline) else 'function'} {how}")
             except EmulatorError as error:
                 say(f"error: {process.name} did not come back: {error}; trying again", error=True)
                 continue

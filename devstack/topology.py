@@ -2,7 +2,8 @@
 
 Topics: tweets (in), tweets-scored, sentiment-alerts, sentiment-feedback, tweets-dead-letter.
 Our own push subscription delivers tweets to the Pub/Sub function with a dead-letter policy (and,
-``create_notifier_push``, another delivers alerts to the notifier function), and
+``create_notifier_push``, another delivers alerts to the notifier function), the bad-buzz
+pipeline pulls the scored tweets from its own subscription (infra/dataflow.tf), and
 tweets-dead-letter-hold keeps what is dead-lettered, as in Terraform (names checked against infra/
 by tests/test_devstack.py). Pull subscriptions named ``<topic>-observer`` let a local observer (the
 replay, tests) read the scored tweets and the alerts.
@@ -30,6 +31,8 @@ DEAD_LETTER_HOLD = f"{DEAD_LETTER_TOPIC}-hold"  # Terraform: "${dead letter topi
 MAX_DELIVERY_ATTEMPTS = 5  # Pub/Sub's minimum: a failing tweet is dead-lettered in ~5 s (tests want that)
 # The local stack: a function may be down ~20 s (a crash, its restart) without a tweet being dead-lettered.
 STACK_MAX_DELIVERY_ATTEMPTS = 20
+# The bad-buzz pipeline's pull subscription. Terraform: "${scored topic}-to-${stream_job.name}" (infra/dataflow.tf).
+STREAM_SUBSCRIPTION = "tweets-scored-to-sentiment-buzz"
 # Alerts -> the notifier function. Terraform: "${alerts topic}-to-${notify function name}" (infra/notify.tf).
 NOTIFY_PUSH_SUBSCRIPTION = "sentiment-alerts-to-sentiment-notify"
 
@@ -82,6 +85,11 @@ def create(project: str, function_url: str, max_delivery_attempts: int = MAX_DEL
         request["retry_policy"] = {"minimum_backoff": duration_pb2.Duration(seconds=minimum),
                                    "maximum_backoff": duration_pb2.Duration(seconds=maximum)}
     subscriber.create_subscription(request=request)
+    stream = topology.subscription(STREAM_SUBSCRIPTION)  # fresh: what an earlier stack left is not this one's
+    with contextlib.suppress(exceptions.NotFound):
+        subscriber.delete_subscription(subscription=stream)
+    subscriber.create_subscription(request={"name": stream, "topic": topology.topic(OUTPUT_TOPIC),
+                                            "ack_deadline_seconds": ack_deadline_seconds})
     for name in (OUTPUT_TOPIC, ALERT_TOPIC, FEEDBACK_TOPIC, DEAD_LETTER_TOPIC):
         with contextlib.suppress(exceptions.AlreadyExists):
             subscriber.create_subscription(request={"name": topology.observer(name), "topic": topology.topic(name)})

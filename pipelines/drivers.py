@@ -15,7 +15,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable
 
-from sentiment.text import tokenize
+from sentiment.text import NEGATED_PREFIX, tokenize
 
 MAX_TERMS_PER_BUCKET = 200  # a bucket keeps its most frequent terms only: bounded state at any volume
 MIN_COUNT = 3  # a driver is used by at least this many of the window's negative tweets
@@ -46,6 +46,7 @@ def features(text: str) -> frozenset[tuple[str, str]]:
     mentions = {name.lower() for name in _MENTION.findall(text)}
     found = {(HASHTAG, f"#{tag}") for tag in hashtags} | {(MENTION, f"@{name}") for name in mentions}
     for token in tokenize(text):
+        token = token.removeprefix(NEGATED_PREFIX)  # the tokenizer's negation mark: the word as written
         if token in hashtags or token in STOPWORDS or not _WORD.match(token):
             continue
         found.add((TERM, token))

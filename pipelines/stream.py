@@ -28,6 +28,7 @@ from . import settings as detection_settings
 
 log = logging.getLogger(__name__)
 DEDUPE_ATTRIBUTE = "source_message_id"  # set by the scoring function on every scored tweet
+RUNNING = "pipeline running"  # logged once the pipeline runs (the local stack waits for it)
 
 
 def parse_arguments(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
@@ -110,6 +111,7 @@ def main(argv: list[str] | None = None) -> int:
     pipeline = beam.Pipeline(options=options)
     build(pipeline, arguments, settings, direct)
     result = pipeline.run()
+    log.info("%s: reading %s", RUNNING, arguments.subscription)
     if arguments.no_wait and not direct:  # a streaming job runs on until drained: the launcher returns now
         log.info("submitted job %s", getattr(result, "job_id", lambda: "?")())
         return 0

@@ -23,6 +23,7 @@ import pytest
 
 from devstack import topology
 from devstack.emulators import free_port, group_alive, port_in_use
+from devstack.webhook_receiver import received_from
 
 REPO = Path(__file__).resolve().parents[1]
 DEMO = REPO / "examples" / "bad_buzz.jsonl"
@@ -168,14 +169,18 @@ def pull(subscriber, subscription: str, until, timeout: float) -> list[dict]:
 
 
 @pytest.mark.slow
-def test_user_journey_start_replay_the_demo_see_the_alert_ctrl_c(start_stack, emulator_client):
-    # Five times faster than the demo's 20 tweets/s, with a window of 10 s (the functions' minimum): the
-    # window holds 1000 tweets of the stream (1200 at the demo's pace). A slower scorer only shrinks that.
-    stack = start_stack(BUZZ_WINDOW_SECONDS="10")
+@pytest.mark.parametrize("instances", [1, 3])
+def test_user_journey_start_replay_the_demo_see_the_pipelines_alert_ctrl_c(start_stack, emulator_client, instances):
+    """End to end, every part real: the emulator pushes the demo to ``instances`` scoring function processes,
+    the bad-buzz pipeline (DirectRunner) reads what they publish, the notifier posts its alerts to the local
+    webhook receiver. However many instances score, one bad_buzz then one resolved, each posted once."""
+    stack = start_stack(SCORER_INSTANCES=str(instances))
     latest = (REPO / "models" / "LATEST").read_text().split()[0]
     http = stack.ports["HTTP_PORT"]
     assert f"running locally: model {latest}" in stack.output
     assert f"http://127.0.0.1:{http}" in stack.output and f"127.0.0.1:{stack.ports['SCORER_PORT']}" in stack.output
+    assert re.search(r"✓ bad-buzz pipeline +pulls tweets-scored-to-sentiment-buzz +\d+\.\d s", stack.output)
+    assert "buzz-pipeline" in stack.state()["processes"]
 
     request = urllib.request.Request(f"http://127.0.0.1:{http}/predict", data=b'{"text": "Lost my bag again!"}',
                                      headers={"Content-Type": "application/json"})
@@ -184,22 +189,37 @@ def test_user_journey_start_replay_the_demo_see_the_alert_ctrl_c(start_stack, em
 
     _, subscriber = emulator_client(stack)
     alerts_subscription = subscribe_to(subscriber, topology.ALERT_TOPIC)
-    replay = stack.devstack("replay", str(DEMO), "--rate", "100", timeout=240)
+    # twice the demo's pace: the push order still holds within the pipeline's 15 min of lateness
+    replay = stack.devstack("replay", str(DEMO), "--rate", "80", timeout=300)
     tweets = demo_tweets()
     assert replay.returncode == 0, replay.stdout + replay.stderr
     assert f"{len(tweets)} published, {len(tweets)} scored;" in replay.stdout
-    assert "BAD BUZZ (pubsub)" in replay.stdout and "RESOLVED (pubsub, share_fell)" in replay.stdout
+    assert "BAD BUZZ AirParadis at Tue 03 Nov" in replay.stdout and "RESOLVED AirParadis at Tue 03 Nov" in replay.stdout
+    assert "2 alerts: bad_buzz AirParadis at" in replay.stdout and "2 notifications posted" in replay.stdout
 
     alerts = pull(subscriber, alerts_subscription, lambda got: [a["type"] for a in got][-1:] == ["resolved"], 30)
-    assert [a["type"] for a in alerts] == ["bad_buzz", "resolved"], alerts
+    alerts += pull(subscriber, alerts_subscription, lambda got: False, 3)  # nothing else follows
+    assert [(a["type"], a["brand"]) for a in alerts] == [("bad_buzz", "AirParadis"), ("resolved", "AirParadis")]
     bad, resolved = alerts
-    assert bad["source"] == "pubsub" and bad["model_version"] == latest
-    assert bad["negative_share"] > bad["threshold"] and bad["tweets"] >= bad["min_tweets"]
+    assert bad["alert_id"] == resolved["alert_id"] and bad["model_version"] == latest
+    # the outage started Tuesday 13:00 UTC (examples/generate_bad_buzz.py): detected within hours of it
+    assert "2026-11-03T13:00" < bad["detected_at"] < "2026-11-03T17:00"
+    assert bad["negative_share"] > bad["baseline_share"] + 0.2 and 0.35 < bad["baseline_share"] < 0.6
+    assert {"outage", "cancelled"} <= {d["term"] for d in bad["drivers"]}
     assert len(bad["evidence"]) == 5
     for evidence in bad["evidence"]:  # real tweets of the demo, the most negative ones
         assert tweets[evidence["id"]] == evidence["text"]
-        assert evidence["probability_positive"] < 0.5
-    assert resolved["negative_share"] < resolved["resolve_below"] and resolved["reason"] == "share_fell"
+        assert evidence["probability_negative"] > 0.9
+    assert resolved["detected_at"] > bad["detected_at"] and resolved["negative_share"] < 0.6
+
+    posts = received_from(f"http://127.0.0.1:{stack.ports['WEBHOOK_PORT']}")
+    assert len(posts) == 2 and not any(p.get("duplicate") for p in posts), posts
+    assert [p["status"] for p in posts] == [200, 200]
+    assert [p["body"]["blocks"][0]["text"]["text"] for p in posts] == ["🚨 Bad buzz: AirParadis",
+                                                                        "✅ Resolved: AirParadis"]
+    log = (stack.state_dir / "logs" / "score-pubsub.log").read_text()
+    scorers = set(re.findall(r'"task_id":"([0-9a-f]+)"', log))
+    assert len(scorers) == instances, f"instances that scored and flushed their metrics: {scorers}"
 
     assert stack.interrupt() == 0, stack.output
     assert "Stopped: every process has exited and every port is free." in stack.output
@@ -314,7 +334,7 @@ def test_a_signal_with_nobody_reading_stops_everything(tmp_path, sig):
 @pytest.mark.slow
 def test_a_function_whose_leader_is_killed_again_and_again_keeps_coming_back(start_stack):
     """Only the gunicorn master dies: its orphaned worker still holds the port for a while. Four times in
-    a row, the fourth after the supervisor's pause; the emulators stay up throughout."""
+    a row, the fourth after the supervisor's pause; the emulators stay up throughout. Then the pipeline."""
     stack = start_stack()
     emulator = stack.state()["processes"]["pubsub-emulator"]["pgid"]
     for attempt in range(1, 5):
@@ -329,6 +349,14 @@ def test_a_function_whose_leader_is_killed_again_and_again_keeps_coming_back(sta
     assert stack.state()["processes"]["pubsub-emulator"]["pgid"] == emulator
     with pytest.raises(urllib.error.HTTPError, match="405"):  # it serves: a CloudEvent function refuses a GET
         urllib.request.urlopen(f"http://127.0.0.1:{stack.ports['SCORER_PORT']}/", timeout=10)
+
+    pipeline = stack.state()["processes"]["buzz-pipeline"]["pgid"]  # the pipeline is supervised too
+    os.killpg(pipeline, signal.SIGKILL)
+    stack.wait_for("buzz-pipeline is back", timeout=120)
+    assert "buzz-pipeline was killed by SIGKILL; restarting it (the DirectRunner keeps no state" in stack.output
+    assert stack.state()["processes"]["buzz-pipeline"]["pgid"] != pipeline
+    log = (stack.state_dir / "logs" / "buzz-pipeline.log").read_text()
+    assert log.count("pipeline running: reading") == 2 and "restarting it at" in log
     assert stack.interrupt() == 0, stack.output
     stack.assert_nothing_left()
 
@@ -414,6 +442,10 @@ def test_the_local_topology_matches_terraform():
     holds = [body for body in subscriptions.values() if not block(body, "push_config")
              and "${each" not in str(body.get("name")) and topic_of(body["topic"]) == topology.DEAD_LETTER_TOPIC]
     assert [_interpolate(module, str(h["name"])) for h in holds] == [topology.DEAD_LETTER_HOLD]
+    # the bad-buzz pipeline's pull subscription on the scored tweets (infra/dataflow.tf)
+    streams = [body for body in subscriptions.values() if not block(body, "push_config")
+               and not block(body, "bigquery_config") and topic_of(body["topic"]) == topology.OUTPUT_TOPIC]
+    assert [_interpolate(module, str(b["name"])) for b in streams] == [topology.STREAM_SUBSCRIPTION]
 
 
 @pytest.mark.slow
@@ -430,5 +462,7 @@ def test_the_topology_on_the_emulator_is_wired_as_declared(pubsub_emulator):
     assert push.dead_letter_policy.max_delivery_attempts == topology.STACK_MAX_DELIVERY_ATTEMPTS
     assert push.ack_deadline_seconds == 60
     assert not push.retry_policy.minimum_backoff.seconds  # deliberately none: see devstack/topology.py
+    stream = subscriber.get_subscription(subscription=topo.subscription(topology.STREAM_SUBSCRIPTION))
+    assert stream.topic == topo.topic(topology.OUTPUT_TOPIC) and not stream.push_config.push_endpoint
     hold = subscriber.get_subscription(subscription=topo.observer(topology.DEAD_LETTER_TOPIC))
     assert hold.name.endswith(f"/{topology.DEAD_LETTER_HOLD}") and hold.topic == topo.topic(topology.DEAD_LETTER_TOPIC)

@@ -85,6 +85,13 @@ def test_features_split_hashtags_mentions_and_words():
     assert not any(term in ("my", "is", "baggagefail", "<url>", "<user>") for _, term in found)
 
 
+def test_words_after_a_negation_are_drivers_as_written():
+    """The tokenizer marks the words after a negation (neg_...): a driver is the word, and a stopword stays out."""
+    found = drivers.features("no refund, no apology after the outage")
+    assert {("term", "refund"), ("term", "apology"), ("term", "outage")} <= found
+    assert not any(term.startswith("neg_") or term == "after" for _, term in found)
+
+
 @pytest.mark.parametrize("change, message", [
     ({"windows_hours": (3.0, 6.25)}, "multiple of the bucket"),
     ({"z_resolve": 5.0}, "z_resolve"),
