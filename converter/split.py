@@ -47,15 +47,6 @@ class Split:
     test: list[Example]  # hand-labelled: reported, never used for a choice
     stats: dict = field(default_factory=dict)
 
-    # The names of the binary era's TweetEval halves, for callers not yet moved to select / test.
-    @property
-    def tweeteval_select(self) -> list[Example]:
-        return self.select
-
-    @property
-    def tweeteval_test(self) -> list[Example]:
-        return self.test
-
 
 def is_handlabelled(example: Example) -> bool:
     return example.source in SOURCE_FAMILY
