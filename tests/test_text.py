@@ -207,6 +207,8 @@ def test_tokenizer_time_is_linear_in_the_input():
     short, long = _adversarial(text.MAX_CHARS // 10), _adversarial(text.MAX_CHARS)
     for index, (small, large) in enumerate(zip(short, long, strict=True)):
         ratio = _seconds([large]) / max(_seconds([small]), 2e-5)
-        assert ratio < 15, (index, large[:20], ratio)  # linear: ~10x; the quadratic pattern was ~100x
+        # 10x the characters: linear is ~10x (up to ~15x with cache and allocation effects, seen on a loaded
+        # machine), quadratic ~100x (the old reversed-emoticon pattern); 30 is about their geometric middle
+        assert ratio < 30, (index, large[:20], ratio)
     per_100_chars = _seconds(long) / len(long) / (text.MAX_CHARS / 100)
     assert per_100_chars < 1e-3, f"{per_100_chars * 1e3:.2f} ms per 100 characters"
