@@ -113,9 +113,11 @@ def read_replay_record(path: Path, state: dict) -> float | None:
         record = json.loads(path.read_text())
     except (OSError, ValueError):
         return None
+    if not isinstance(record, dict) or not isinstance(record.get("event_end"), int | float):
+        return None  # half-written or not ours: as if there were none
     pipeline = state.get("processes", {}).get("buzz-pipeline", {})
     same = record.get("pipeline") == [pipeline.get("pgid"), pipeline.get("start")]
-    return record.get("event_end") if same else None
+    return float(record["event_end"]) if same else None
 
 
 def write_replay_record(path: Path, state: dict, event_end: float) -> None:
