@@ -31,11 +31,15 @@ def _train(args: argparse.Namespace) -> int:
 
 
 def _convert(args: argparse.Namespace) -> int:
+    from sentiment import bundle as bundles
+
     from .convert import ParityLimits, convert_run
 
     limits = ParityLimits(**_values(args, ParityLimits))
     notes = Path(args.notes).read_text(encoding="utf-8") if args.notes else None
-    bundle_dir = convert_run(Path(args.run), Path(args.output), args.quantization, limits, notes=notes)
+    previous = None if args.previous.lower() == "none" else bundles.fetch(args.previous).manifest
+    bundle_dir = convert_run(Path(args.run), Path(args.output), args.quantization, limits, notes=notes,
+                             previous=previous)
     print(bundle_dir)
     return 0
 
@@ -125,6 +129,9 @@ def parser() -> argparse.ArgumentParser:
     convert.add_argument("--quantization", choices=QUANTIZATIONS, default=QUANTIZATION)
     _add_options(convert, ParityLimits)
     convert.add_argument("--notes", help="a markdown file appended to the model card (e.g. the experiments behind it)")
+    convert.add_argument("--previous", default=str(DEFAULT_MODEL_STORE),
+                         help="the bundle (or store, via its LATEST) the new one replaces: its figures go beside the "
+                              "new ones in the model card; 'none' for no comparison (default: the committed models/)")
     convert.set_defaults(handler=_convert)
 
     publish = commands.add_parser("publish", help="upload a bundle to a store and move its LATEST")

@@ -149,11 +149,13 @@ def convert_run(
     limits: ParityLimits = ParityLimits(),
     reference_model=None,
     notes: str | None = None,
+    previous: bundles.Manifest | None = None,
 ) -> Path:
     """Convert a training run into the bundle directory ``output_root/<version>``; return it.
 
     ``reference_model`` replaces the run's float serving graph as the parity reference (tests use it to
-    show the gate catching a model that drifted). ``notes`` (markdown) go into the model card.
+    show the gate catching a model that drifted). ``notes`` (markdown) go into the model card, and so do the
+    figures of ``previous``, the manifest of the bundle this one replaces, beside the new ones.
     """
     import keras
 
@@ -215,7 +217,7 @@ def convert_run(
         bundles.verify_directory(bundle_dir)
         if (run_dir / "plots").is_dir():
             shutil.copytree(run_dir / "plots", bundle_dir / "plots")
-        write_model_card(bundle_dir, manifest, run_metrics, run_config, notes)
+        write_model_card(bundle_dir, manifest, run_metrics, run_config, notes, previous)
         bundle_dir.rename(output_dir)
     finally:
         shutil.rmtree(staging, ignore_errors=True)

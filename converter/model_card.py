@@ -23,20 +23,14 @@ LICENCES = {
     "vader_hutto2014_tweets_groundtruth": "VADER tweets (Hutto & Gilbert 2014): MIT",
     "semeval2018_task1_valence_oc_en": "SemEval-2018 Task 1: research use (NRC terms)",
 }
-PREVIOUS = {  # the bundle this one replaces (run final-A), its TFLite figures from its own manifest
-    "version": "20261202-101427-ec9ca0dc",
-    "summary": "run final-A: the same data, split, tokenizer and network, 6 frozen + 1 fine-tuning epochs, 6.2 MB",
-    "figures": {
-        ("test", "all", "macro_recall"): 0.7051, ("test", "all", "f1", "negative"): 0.6983,
-        ("test", "all", "f1", "neutral"): 0.6864, ("test", "all", "f1", "positive"): 0.7267,
-        ("test", "all", "polarity_accuracy"): 0.8764, ("test", "all", "negative_recall"): 0.8355,
-        ("test", "customer", "macro_recall"): 0.6713, ("test", "customer", "polarity_accuracy"): 0.8475,
-        ("test", "customer", "negative_recall"): 0.6567, ("test", "all", "share_gap"): 0.0115,
-        ("select", "all", "macro_recall"): 0.7004, ("select", "all", "polarity_accuracy"): 0.8704,
-        ("select", "all", "negative_recall"): 0.8422, ("select", "customer", "polarity_accuracy"): 0.8379,
-        ("select", "customer", "negative_recall"): 0.6567,
-    },
-}
+PREVIOUS_FIGURES = (  # the figures set beside those of the bundle this one replaces, both read from manifests
+    ("test", "all", "macro_recall"), ("test", "all", "f1", "negative"), ("test", "all", "f1", "neutral"),
+    ("test", "all", "f1", "positive"), ("test", "all", "polarity_accuracy"), ("test", "all", "negative_recall"),
+    ("test", "customer", "macro_recall"), ("test", "customer", "polarity_accuracy"),
+    ("test", "customer", "negative_recall"), ("test", "all", "share_gap"),
+    ("select", "all", "macro_recall"), ("select", "all", "polarity_accuracy"), ("select", "all", "negative_recall"),
+    ("select", "customer", "polarity_accuracy"), ("select", "customer", "negative_recall"),
+)
 FIGURES = {"macro_recall": "macro recall", "f1": "F1", "polarity_accuracy": "polarity accuracy",
            "negative_recall": "negative recall", "share_gap": "largest gap of a predicted share"}
 FIRST_GENERATION = {  # the binary bundle before it, from its own model card and the held-out trial that judged it
@@ -108,11 +102,33 @@ def _figure(metrics: dict, split: str, rows: str, name: str, *key: str):
     return value.get(key[0]) if key and isinstance(value, dict) else value
 
 
-def _previous_rows(metrics: dict) -> list[str]:
+def _previous_rows(metrics: dict, previous: dict) -> list[str]:
     split_names = {"test": "test", "select": "selection"}
-    return [f"| {split_names[split]} | {rows} | {FIGURES[name]}{' ' + key[0] if key else ''} | {_f(previous)} | "
-            f"{_f(_figure(metrics, split, rows, name, *key))} |"
-            for (split, rows, name, *key), previous in PREVIOUS["figures"].items()]
+    return [f"| {split_names[split]} | {rows} | {FIGURES[name]}{' ' + key[0] if key else ''} | "
+            f"{_f(_figure(previous, split, rows, name, *key))} | {_f(_figure(metrics, split, rows, name, *key))} |"
+            for split, rows, name, *key in PREVIOUS_FIGURES]
+
+
+def previous_summary(previous: bundles.Manifest) -> str:
+    """What the replaced bundle was, from its own manifest."""
+    train, m = previous.training.get("train", {}), previous.metrics
+    parts = [f"converted {previous.created_at[:10]}", f"tokenizer {previous.text_version}"]
+    if m.get("epochs_run"):
+        parts.append(f"{m['epochs_run']} epochs run, epoch {m.get('selected_epoch')} kept")
+    if train:
+        parts.append(f"up to {train.get('epochs')} frozen + {train.get('fine_tune_epochs')} fine-tuning epochs, "
+                     f"polarity balance {train.get('polarity_balance', 0.0)}")
+    if m.get("training_minutes"):
+        parts.append(f"{m['training_minutes']} min of training")
+    return "; ".join(parts)
+
+
+def _previous_section(m: dict, previous: bundles.Manifest | None) -> list[str]:
+    if previous is None:
+        return ["## Previous bundles", "", "None given at conversion (`convert --previous`).", ""]
+    return ["## Previous bundles", "", f"`{previous.model_version}` ({previous_summary(previous)}), beside this one "
+            "(TFLite, both from their manifests):", "", "| split | rows | figure | previous bundle | this bundle |",
+            "|---|---|---|---|---|", *_previous_rows(m, previous.metrics), ""]
 
 
 def _calibration_table(metrics: dict) -> list[str]:
@@ -127,7 +143,7 @@ def _calibration_table(metrics: dict) -> list[str]:
 
 
 def render(manifest: bundles.Manifest, run_metrics: dict, run_config: dict, model_bytes: int | None = None,
-           notes: str | None = None) -> str:
+           notes: str | None = None, previous: bundles.Manifest | None = None) -> str:
     m = manifest.metrics
     parity = m.get("parity_vs_keras", {})
     network = run_config.get("network", {})
@@ -216,10 +232,8 @@ def render(manifest: bundles.Manifest, run_metrics: dict, run_config: dict, mode
                   f"Polarity accuracy {_f(validation.get('polarity_accuracy'))}, negative recall "
                   f"{_f(validation.get('negative_recall'))} ({validation['n']:,} tweets; a neutral answer counts "
                   "only through the polarity).", ""]
-    lines += ["## Previous bundles", "", f"`{PREVIOUS['version']}` ({PREVIOUS['summary']}), beside this one "
-              "(TFLite):", "", "| split | rows | figure | previous bundle | this bundle |", "|---|---|---|---|---|",
-              *_previous_rows(m), "",
-              f"Before it, `{FIRST_GENERATION['version']}`: {FIRST_GENERATION['summary']}.", "",
+    lines += [*_previous_section(m, previous),
+              f"The first generation, `{FIRST_GENERATION['version']}`: {FIRST_GENERATION['summary']}.", "",
               "| figure | first-generation bundle |", "|---|---|",
               *(f"| {k} | {v} |" for k, v in FIRST_GENERATION["rows"]), ""]
     if calibration:
@@ -266,8 +280,8 @@ def render(manifest: bundles.Manifest, run_metrics: dict, run_config: dict, mode
 
 
 def write_model_card(bundle_dir: Path, manifest: bundles.Manifest, run_metrics: dict, run_config: dict,
-                     notes: str | None = None) -> Path:
+                     notes: str | None = None, previous: bundles.Manifest | None = None) -> Path:
     path = bundle_dir / "MODEL_CARD.md"
     size = (bundle_dir / bundles.MODEL_FILE).stat().st_size
-    path.write_text(render(manifest, run_metrics, run_config, size, notes), encoding="utf-8")
+    path.write_text(render(manifest, run_metrics, run_config, size, notes, previous), encoding="utf-8")
     return path

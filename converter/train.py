@@ -59,13 +59,13 @@ class TrainConfig:
         "help": "extra factor for the customer-family hand-labelled sets (brands, products)"})
     confounded_weight: float = field(default=0.2, metadata={
         "help": "weight of Sentiment140 head/tail and text-only rows (random-sample rows weigh 1)"})
-    polarity_balance: float = field(default=0.0, metadata={
+    polarity_balance: float = field(default=0.25, metadata={
         "help": "0..1: on the polarity head, bring each hand-labelled set's negatives and positives towards "
                 "equal total weight (0: the set's own mix, 1: balanced)"})
     lstm_units: int = 64
     dense_units: int = 64
     train_embeddings: bool = field(default=False, metadata={"help": "train the Word2Vec vectors from the start"})
-    fine_tune_epochs: int = field(default=3, metadata={
+    fine_tune_epochs: int = field(default=6, metadata={
         "help": "after the frozen-embedding phase, tune the embedding for up to N epochs (kept if it helps)"})
     seed: int = 42
     embedding: EmbeddingConfig = field(default_factory=EmbeddingConfig)

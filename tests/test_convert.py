@@ -169,3 +169,24 @@ def test_training_run_is_logged_to_mlflow(tiny_run, tmp_path, monkeypatch):
     artifacts = {a.path for a in client.list_artifacts(run.info.run_id)} | {
         a.path for a in client.list_artifacts(run.info.run_id, "plots")}
     assert {"model.keras", "metrics.json", "plots/training_curves.png"} <= artifacts
+
+
+def test_model_card_sets_the_replaced_bundles_figures_beside_the_new_ones(tiny_run, tiny_bundle):
+    from converter.model_card import render
+    from sentiment.config import DEFAULT_MODEL_STORE
+
+    new = bundles.verify_directory(tiny_bundle).manifest
+    previous = bundles.fetch(DEFAULT_MODEL_STORE).manifest  # the committed bundle, read from its manifest
+    run_metrics = json.loads((tiny_run / "metrics.json").read_text())
+    run_config = json.loads((tiny_run / "config.json").read_text())
+
+    card = render(new, run_metrics, run_config, previous=previous)
+    before = previous.metrics["tflite"]["test"]["all"]["macro_recall"]
+    after = new.metrics["tflite"]["test"]["all"]["macro_recall"]
+    assert f"`{previous.model_version}` (converted {previous.created_at[:10]}" in card
+    assert f"| test | all | macro recall | {before:.3f} | {after:.3f} |" in card
+    customer = previous.metrics["tflite"]["select"]["families"]["customer"]["negative_recall"]
+    assert f"| selection | customer | negative recall | {customer:.3f} |" in card
+
+    alone = render(new, run_metrics, run_config)
+    assert "None given at conversion" in alone and previous.model_version not in alone
