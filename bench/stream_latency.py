@@ -23,20 +23,28 @@ One run, the figures as measured; nothing fails on a slow figure.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import sys
 import tempfile
 import threading
 import time
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from bench import common
 
 DEMO = common.REPO / "examples" / "bad_buzz.jsonl"
-BUZZ_START = "2026-11-03T13:00:00Z"  # examples/generate_bad_buzz.py: BUZZ_START hours after its START
 RATE = 40.0  # the replay's default pace
+
+
+def _buzz_start() -> float:
+    """When the demo's outage begins (epoch seconds), read from its generator (a script, loaded by path)."""
+    spec = importlib.util.spec_from_file_location("generate_bad_buzz", DEMO.with_name("generate_bad_buzz.py"))
+    generator = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(generator)
+    return (generator.START + timedelta(hours=generator.BUZZ_START)).timestamp()
 
 
 def _seconds(value: str) -> float:
@@ -102,7 +110,7 @@ def run(work: Path, rate: float = RATE, timeout: float = 180.0) -> dict:
     finally:
         left = stack.down()
     lateness = DetectionSettings().lateness_seconds
-    alerts = []
+    alerts, buzz_start = [], _buzz_start()
     for at, alert in arrived:
         limit = _seconds(alert["detected_at"]) + lateness
         trigger = next((t for t in tweets if t["brand"] == alert["brand"] and _seconds(t["created_at"]) >= limit), None)
@@ -115,7 +123,7 @@ def run(work: Path, rate: float = RATE, timeout: float = 180.0) -> dict:
                        "trigger": trigger["id"] if trigger else None,
                        "to_topic_seconds": at - sent if sent else None,
                        "to_chat_seconds": posted_at - sent if sent and posted_at else None,
-                       "event_hours_after_start": (_seconds(alert["detected_at"]) - _seconds(BUZZ_START)) / 3600})
+                       "event_hours_after_start": (_seconds(alert["detected_at"]) - buzz_start) / 3600})
     return {"tweets": len(tweets), "rate": rate, "publish_seconds": publish_seconds, "stack_seconds": stack_seconds,
             "pipeline_seconds": stack.pipeline_seconds, "steps": steps, "alerts": alerts, "posts": len(posts),
             "left": left}
