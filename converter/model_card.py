@@ -109,6 +109,11 @@ def _previous_rows(metrics: dict, previous: dict) -> list[str]:
             for split, rows, name, *key in PREVIOUS_FIGURES]
 
 
+def _customer_balance(train: dict) -> str:
+    customer = train.get("customer_polarity_balance")
+    return "" if customer is None else f"{customer} on the customer sets, "
+
+
 def previous_summary(previous: bundles.Manifest) -> str:
     """What the replaced bundle was, from its own manifest."""
     train, m = previous.training.get("train", {}), previous.metrics
@@ -117,7 +122,9 @@ def previous_summary(previous: bundles.Manifest) -> str:
         parts.append(f"{m['epochs_run']} epochs run, epoch {m.get('selected_epoch')} kept")
     if train:
         parts.append(f"up to {train.get('epochs')} frozen + {train.get('fine_tune_epochs')} fine-tuning epochs, "
-                     f"polarity balance {train.get('polarity_balance', 0.0)}")
+                     f"polarity balance {train.get('polarity_balance', 0.0)}"
+                     + ("" if train.get("customer_polarity_balance") is None
+                        else f" ({train['customer_polarity_balance']} on the customer sets)"))
     if m.get("training_minutes"):
         parts.append(f"{m['training_minutes']} min of training")
     return "; ".join(parts)
@@ -194,8 +201,9 @@ def render(manifest: bundles.Manifest, run_metrics: dict, run_config: dict, mode
         f"{train.get('customer_weight')} times more again; Sentiment140 head/tail rows (label confounded with the "
         f"date) {train.get('confounded_weight')}."
         + (f" On the polarity head, each hand-labelled set's negatives and positives are brought towards equal "
-           f"total weight (strength {train['polarity_balance']}, 1 = balanced): a set's mix says how it was "
-           f"collected, not how a complaint reads." if train.get("polarity_balance") else ""),
+           f"total weight (strength {train.get('polarity_balance')}, "
+           f"{_customer_balance(train)}1 = balanced): a set's mix says how it was collected, not how a complaint reads."
+           if train.get("polarity_balance") or train.get("customer_polarity_balance") else ""),
         "- Selection split (hand-labelled, stratified by source and label): early stopping on its three-class "
         "log-loss, the calibration fitted on it. Test split (hand-labelled, same strata): reported only.",
         f"- Selected epoch {run_metrics.get('selected_epoch')} of {run_metrics.get('epochs_run')}; training took "

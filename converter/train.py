@@ -62,6 +62,8 @@ class TrainConfig:
     polarity_balance: float = field(default=0.25, metadata={
         "help": "0..1: on the polarity head, bring each hand-labelled set's negatives and positives towards "
                 "equal total weight (0: the set's own mix, 1: balanced)"})
+    customer_polarity_balance: float | None = field(default=None, metadata={
+        "help": "the same for the customer-family sets only (default: --polarity-balance)", "type": float})
     lstm_units: int = 64
     dense_units: int = 64
     train_embeddings: bool = field(default=False, metadata={"help": "train the Word2Vec vectors from the start"})
@@ -87,24 +89,27 @@ def row_weights(examples: list[Example], config: TrainConfig) -> np.ndarray:
     return weights * (len(weights) / max(float(weights.sum()), 1e-9))
 
 
-def polarity_balance(examples: list[Example], strength: float) -> np.ndarray:
+def polarity_balance(examples: list[Example], strength: float, customer_strength: float | None = None) -> np.ndarray:
     """Per-row factor on the polarity head's weight. Within each hand-labelled set, a row labelled
     negative or positive is scaled by ``(polar rows / (2 × rows of its label)) ** strength``, then the
     set's polar rows are rescaled to their former total: at 1 the set's negatives and positives weigh
     the same, at 0 nothing changes. A set's mix says how it was collected (SXSW's launch-day cheer, a
     debate's anger), not how a complaint reads; unbalanced, the polarity head learns it as a prior of
-    the set's words and topics. Sentiment140 rows and neutral rows keep 1."""
+    the set's words and topics. ``customer_strength`` (default ``strength``) applies to the customer
+    family's sets. Sentiment140 rows and neutral rows keep 1."""
     factors = np.ones(len(examples), dtype=np.float64)
-    if not strength:
+    customer_strength = strength if customer_strength is None else customer_strength
+    if not strength and not customer_strength:
         return factors.astype(np.float32)
     rows: dict[str, dict[int, list[int]]] = {}
     for i, example in enumerate(examples):
         if is_handlabelled(example) and example.label in (NEGATIVE, POSITIVE):
             rows.setdefault(example.source, {}).setdefault(example.label, []).append(i)
-    for by_label in rows.values():
+    for source, by_label in rows.items():
+        power = customer_strength if SOURCE_FAMILY.get(source) == CUSTOMER else strength
         polar = sum(len(indices) for indices in by_label.values())
         for indices in by_label.values():
-            factors[indices] = (polar / (2 * len(indices))) ** strength
+            factors[indices] = (polar / (2 * len(indices))) ** power
         every = [i for indices in by_label.values() for i in indices]
         factors[every] *= polar / factors[every].sum()
     return factors.astype(np.float32)
@@ -252,7 +257,8 @@ def train(config: TrainConfig, split: Split | None = None) -> Path:
     model.compile(optimizer=keras.optimizers.Adam(config.learning_rate), loss=masked_head_loss)
     keep = [i for i, s in enumerate(sequences) if s]
     kept = [split.train[i] for i in keep]
-    targets = head_targets(kept, row_weights(kept, config), polarity_balance(kept, config.polarity_balance))
+    targets = head_targets(kept, row_weights(kept, config), polarity_balance(kept, config.polarity_balance,
+                                                                             config.customer_polarity_balance))
     batches, steps = length_bucketed_batches([sequences[i] for i in keep], targets, config.batch_size, config.seed)
 
     def encoded(examples):

@@ -52,6 +52,20 @@ def test_polarity_balance_evens_out_each_sets_negatives_and_positives():
     np.testing.assert_allclose(neutral_weight[:11], 1.0)  # the neutral head is not rebalanced
 
 
+def test_customer_polarity_balance_applies_to_the_customer_sets_only():
+    rows = [Example("a", NEGATIVE, "crowdflower_coachella_2015")] + [
+        Example(t, POSITIVE, "crowdflower_coachella_2015") for t in "bcd"] + [  # customer: 1 negative, 3 positives
+        Example(t, NEGATIVE, "crowdflower_gop_debate") for t in "efg"] + [
+        Example("h", POSITIVE, "crowdflower_gop_debate")]  # general: 3 negatives, 1 positive
+    customer_only = polarity_balance(rows, 0.0, customer_strength=1.0)
+    assert customer_only[0] == pytest.approx(customer_only[1:4].sum())  # the customer set is balanced
+    np.testing.assert_allclose(customer_only[4:], 1.0)  # the debate keeps its own mix
+    general_only = polarity_balance(rows, 1.0, customer_strength=0.0)
+    np.testing.assert_allclose(general_only[:4], 1.0)
+    assert general_only[4:7].sum() == pytest.approx(general_only[7])
+    np.testing.assert_array_equal(polarity_balance(rows, 0.5, None), polarity_balance(rows, 0.5, 0.5))
+
+
 def test_masked_loss_ignores_a_masked_head():
     from converter.network import masked_head_loss
 
