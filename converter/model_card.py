@@ -173,7 +173,8 @@ def render(manifest: bundles.Manifest, run_metrics: dict, run_config: dict, mode
         f"- Embedding {network.get('embedding_dim')}-d, initialised from skip-gram Word2Vec trained on every training "
         f"tweet (Sentiment140 and the hand-labelled sets, neutral ones included), masked padding → "
         f"SpatialDropout1D({network.get('spatial_dropout')}) → Bidirectional LSTM({network.get('lstm_units')}) → "
-        f"Dense({network.get('dense_units')}, relu) → Dropout({network.get('dropout')}) → two heads.",
+        + (f"attention pooling over its outputs ({network.get('dense_units')} units) → " if network.get("attention")
+           else "") + f"Dense({network.get('dense_units')}, relu) → Dropout({network.get('dropout')}) → two heads.",
         f"- Heads: {manifest.heads}.",
         f"- TFLite, builtin ops only, quantization `{manifest.quantization}`"
         + (f", {model_bytes / 1e6:.1f} MB" if model_bytes else "")

@@ -40,6 +40,7 @@ class NetworkConfig:
     dropout: float = 0.4
     recurrent_dropout: float = 0.0  # >0 disables the fused kernel and triples training time
     train_embeddings: bool = False
+    attention: bool = False  # pool the BiLSTM's outputs with learnt attention instead of taking its last states
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -100,6 +101,37 @@ class ThreeClasses(keras.layers.Layer):
         return three_class_probabilities(logits, self.calibration)
 
 
+@keras.saving.register_keras_serializable(package="air_paradis")
+class AttentionPooling(keras.layers.Layer):
+    """Additive attention over time: ``score_t = v · tanh(W h_t + b)``, a softmax over the unmasked steps,
+    the weighted sum of ``h``. Where the last states of a BiLSTM summarise a tweet from its two ends, this
+    lets the words that carry the sentiment ("waiting 45 min", "not bad") weigh wherever they are."""
+
+    def __init__(self, units: int, **kwargs):
+        super().__init__(**kwargs)
+        self.units = units
+        self.supports_masking = True
+
+    def build(self, input_shape):
+        width = input_shape[-1]
+        self.projection = self.add_weight(shape=(width, self.units), initializer="glorot_uniform", name="projection")
+        self.bias = self.add_weight(shape=(self.units,), initializer="zeros", name="bias")
+        self.context = self.add_weight(shape=(self.units, 1), initializer="glorot_uniform", name="context")
+
+    def call(self, sequence, mask=None):
+        ops = keras.ops
+        scores = ops.matmul(ops.tanh(ops.matmul(sequence, self.projection) + self.bias), self.context)  # [b, t, 1]
+        if mask is not None:
+            scores = ops.where(ops.expand_dims(mask, -1), scores, -1e9)
+        return ops.sum(sequence * ops.softmax(scores, axis=1), axis=1)
+
+    def compute_mask(self, inputs, mask=None):
+        return None
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "units": self.units}
+
+
 def build(config: NetworkConfig, batch_size: int | None = None) -> keras.Model:
     """The training graph: token ids → the two heads' logits ``[batch, 2]``."""
     inputs = keras.Input(batch_shape=(batch_size, None), dtype="int32", name=INPUT_NAME)
@@ -112,9 +144,12 @@ def build(config: NetworkConfig, batch_size: int | None = None) -> keras.Model:
     )(inputs)
     x = keras.layers.SpatialDropout1D(config.spatial_dropout, name="spatial_dropout")(x)
     x = keras.layers.Bidirectional(
-        keras.layers.LSTM(config.lstm_units, recurrent_dropout=config.recurrent_dropout),
+        keras.layers.LSTM(config.lstm_units, recurrent_dropout=config.recurrent_dropout,
+                          return_sequences=config.attention),
         name="bilstm",
     )(x)
+    if config.attention:
+        x = AttentionPooling(config.dense_units, name="attention")(x)
     x = keras.layers.Dense(config.dense_units, activation="relu", name="dense")(x)
     x = keras.layers.Dropout(config.dropout, name="dropout")(x)
     outputs = keras.layers.Dense(2, name="heads")(x)  # logits: polarity, neutral
@@ -167,6 +202,7 @@ def trained_config(model: keras.Model) -> dict:
         "dropout": model.get_layer("dropout").rate,
         "recurrent_dropout": lstm.recurrent_dropout,
         "train_embeddings": embedding.trainable,
+        "attention": any(layer.name == "attention" for layer in model.layers),
     }
 
 

@@ -67,6 +67,8 @@ class TrainConfig:
     lstm_units: int = 64
     dense_units: int = 64
     train_embeddings: bool = field(default=False, metadata={"help": "train the Word2Vec vectors from the start"})
+    attention: bool = field(default=False, metadata={
+        "help": "pool the BiLSTM's outputs with attention (instead of its last states)"})
     fine_tune_epochs: int = field(default=6, metadata={
         "help": "after the frozen-embedding phase, tune the embedding for up to N epochs (kept if it helps)"})
     seed: int = 42
@@ -251,7 +253,7 @@ def train(config: TrainConfig, split: Split | None = None) -> Path:
     network = NetworkConfig(
         vocabulary_size=len(vocabulary), embedding_dim=config.embedding.dim,
         lstm_units=config.lstm_units, dense_units=config.dense_units,
-        train_embeddings=config.train_embeddings,
+        train_embeddings=config.train_embeddings, attention=config.attention,
     )
     model = build_trainable(network, matrix)
     model.compile(optimizer=keras.optimizers.Adam(config.learning_rate), loss=masked_head_loss)

@@ -190,3 +190,32 @@ def test_model_card_sets_the_replaced_bundles_figures_beside_the_new_ones(tiny_r
 
     alone = render(new, run_metrics, run_config)
     assert "None given at conversion" in alone and previous.model_version not in alone
+
+
+def test_attention_pooling_trains_converts_and_ignores_padding(tmp_path):
+    """The attention variant (``--attention``): the real pipeline, the parity gate, builtin ops only
+    (``to_tflite`` refuses Flex), and padding that changes nothing (the mask reaches the softmax)."""
+    import keras
+
+    from converter.convert import convert_run
+    from converter.embeddings import EmbeddingConfig
+    from converter.network import pad
+    from converter.train import TrainConfig, train
+
+    config = TrainConfig(data_dir="unused", output_dir=str(tmp_path / "run"), epochs=4, patience=4, batch_size=64,
+                         learning_rate=1e-2, lstm_units=8, dense_units=8, train_embeddings=True, mlflow=False,
+                         attention=True, embedding=EmbeddingConfig(dim=16, epochs=2, min_count=1))
+    run = train(config, synthetic.split())
+    trained = keras.saving.load_model(run / "model.keras", compile=False)
+    assert trained.get_layer("attention").count_params() > 0
+    sequence = [[2, 3, 4, 5]]
+    alone, padded = trained.predict_on_batch(pad(sequence)), trained.predict_on_batch(pad(sequence, 12))
+    np.testing.assert_allclose(alone, padded, atol=1e-5)
+
+    bundle_dir = convert_run(run, tmp_path / "bundles")
+    manifest = json.loads((bundle_dir / bundles.MANIFEST_FILE).read_text())
+    assert manifest["training"]["network"]["attention"] is True
+    assert manifest["metrics"]["parity_vs_keras"]["flip_rate"] <= 0.005
+    model = SentimentModel(bundles.verify_directory(bundle_dir))
+    happy, angry = model.predict(["love this crew, amazing flight :)", "worst airline, lost bag, rude :("])
+    assert (happy.sentiment, angry.sentiment) == ("positive", "negative")
