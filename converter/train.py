@@ -62,8 +62,9 @@ class TrainConfig:
     polarity_balance: float = field(default=0.25, metadata={
         "help": "0..1: on the polarity head, bring each hand-labelled set's negatives and positives towards "
                 "equal total weight (0: the set's own mix, 1: balanced)"})
-    customer_polarity_balance: float | None = field(default=None, metadata={
-        "help": "the same for the customer-family sets only (default: --polarity-balance)", "type": float})
+    customer_polarity_balance: float | None = field(default=0.5, metadata={
+        "help": "the same for the customer-family sets (brands, products: the airline's situation, and the most "
+                "lopsided sets); None: as --polarity-balance", "type": float})
     lstm_units: int = 64
     dense_units: int = 64
     train_embeddings: bool = field(default=False, metadata={"help": "train the Word2Vec vectors from the start"})
