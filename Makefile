@@ -12,7 +12,7 @@ help:
 	@echo "make dev-down     stop a local stack left running;  make logs (ARGS=-f to follow): its logs"
 	@echo "make test         lint + the whole test suite (what CI runs)"
 	@echo "make score        score examples/airline_tweets.csv with the committed model (no emulators)"
-	@echo "make train        train a model on ../shared/data (SENTIMENT_DATA_DIR), 15-30 min on 2 cores"
+	@echo "make train        train a model on ../shared/data (SENTIMENT_DATA_DIR), 12-25 min on 2 cores"
 	@echo "make convert      RUN=artifacts/runs/<id>: TFLite bundle behind the parity gate"
 	@echo "make package      the functions' source zip for Terraform (build/function-source.zip)"
 	@echo "make bench        benchmarks side by side with the replaced system (writes BENCHMARKS.md)"

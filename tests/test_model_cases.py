@@ -35,15 +35,12 @@ CASES = [
     ("Landed early, smooth ride, friendly staff. Will fly again", "positive", "praise in short phrases (a demo row)"),
 ]
 KNOWN_FAILURES = {  # text -> what the model answers instead (the model card's known limits)
-    "not bad at all, the flight was on time and the snacks were decent": "neutral (0.39; positive 0.34, polarity 0.55)",
-    "been waiting 45 min for my bag at CDG... @AirParadis please help": "neutral (0.54; polarity 0.38)",
-    "the crew was not friendly at all": "neutral (0.50; negative 0.40)",
-    "delayed two hours but the crew was wonderful and kept us updated": "neutral (0.44; polarity 0.56)",
-    "great, another delay. just what I needed 🙄": "positive (0.62)",
-    "thanks for losing my bag, really appreciate it": "positive (0.59)",
-    "love waiting on the tarmac for 3 hours with no info": "positive (0.54)",
-    "#neverflyingagain": "neutral (0.445; negative 0.439)",
-    "Landed early, smooth ride, friendly staff. Will fly again": "neutral (0.59; polarity 0.82)",
+    "been waiting 45 min for my bag at CDG... @AirParadis please help": "neutral (0.71; polarity 0.56)",
+    "the crew was not friendly at all": "neutral (0.47; negative 0.44)",
+    "delayed two hours but the crew was wonderful and kept us updated": "neutral (0.45; polarity 0.64)",
+    "great, another delay. just what I needed 🙄": "positive (0.83)",
+    "thanks for losing my bag, really appreciate it": "positive (0.64)",
+    "love waiting on the tarmac for 3 hours with no info": "positive (0.71)",
 }
 
 
