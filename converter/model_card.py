@@ -109,9 +109,10 @@ def _previous_rows(metrics: dict, previous: dict) -> list[str]:
             for split, rows, name, *key in PREVIOUS_FIGURES]
 
 
-def _customer_balance(train: dict) -> str:
+def _balance(train: dict) -> str:
+    """The polarity balance of a run's training settings, in words (written once for both sections)."""
     customer = train.get("customer_polarity_balance")
-    return "" if customer is None else f"{customer} on the customer sets, "
+    return f"{train.get('polarity_balance', 0.0)}" + ("" if customer is None else f", {customer} on the customer sets")
 
 
 def previous_summary(previous: bundles.Manifest) -> str:
@@ -122,9 +123,7 @@ def previous_summary(previous: bundles.Manifest) -> str:
         parts.append(f"{m['epochs_run']} epochs run, epoch {m.get('selected_epoch')} kept")
     if train:
         parts.append(f"up to {train.get('epochs')} frozen + {train.get('fine_tune_epochs')} fine-tuning epochs, "
-                     f"polarity balance {train.get('polarity_balance', 0.0)}"
-                     + ("" if train.get("customer_polarity_balance") is None
-                        else f" ({train['customer_polarity_balance']} on the customer sets)"))
+                     f"polarity balance {_balance(train)}")
     if m.get("training_minutes"):
         parts.append(f"{m['training_minutes']} min of training")
     return "; ".join(parts)
@@ -202,8 +201,8 @@ def render(manifest: bundles.Manifest, run_metrics: dict, run_config: dict, mode
         f"{train.get('customer_weight')} times more again; Sentiment140 head/tail rows (label confounded with the "
         f"date) {train.get('confounded_weight')}."
         + (f" On the polarity head, each hand-labelled set's negatives and positives are brought towards equal "
-           f"total weight (strength {train.get('polarity_balance')}, "
-           f"{_customer_balance(train)}1 = balanced): a set's mix says how it was collected, not how a complaint reads."
+           f"total weight (strength {_balance(train)}; 1 = balanced): a set's mix says how it was collected, "
+           "not how a complaint reads."
            if train.get("polarity_balance") or train.get("customer_polarity_balance") else ""),
         "- Selection split (hand-labelled, stratified by source and label): early stopping on its three-class "
         "log-loss, the calibration fitted on it. Test split (hand-labelled, same strata): reported only.",

@@ -219,3 +219,16 @@ def test_attention_pooling_trains_converts_and_ignores_padding(tmp_path):
     model = SentimentModel(bundles.verify_directory(bundle_dir))
     happy, angry = model.predict(["love this crew, amazing flight :)", "worst airline, lost bag, rude :("])
     assert (happy.sentiment, angry.sentiment) == ("positive", "negative")
+
+
+def test_convert_with_an_unreadable_previous_bundle_fails_clearly_before_converting(tiny_run, tmp_path, capsys):
+    from converter.__main__ import main
+
+    half_written = tmp_path / "store"
+    half_written.mkdir()
+    (half_written / bundles.LATEST_FILE).write_text("20261202-000000-deadbeef sha256:" + "0" * 64 + "\n")
+    output = tmp_path / "out"
+    for previous in (tmp_path / "missing", half_written):
+        assert main(["convert", str(tiny_run), "--output", str(output), "--previous", str(previous)]) == 1
+        assert capsys.readouterr().err.startswith("error: ")
+    assert not output.exists(), "nothing converted, nothing written"
